@@ -1,0 +1,69 @@
+"""Opening the archive: one engine per URL, migrated to the newest schema by Alembic on open."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, OperationalError
+from sqlalchemy.orm import Session, sessionmaker
+
+import settings
+
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+
+
+class ArchiveError(RuntimeError):
+    """The archive cannot be opened (bad URL, unreachable server, unwritable file)."""
+
+
+def _sqlite_pragmas(dbapi_conn, _record) -> None:  # noqa: ANN001 - DB-API connection
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")  # readers never block the crawler's writes
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.execute("PRAGMA busy_timeout=30000")
+    cur.execute("PRAGMA synchronous=NORMAL")
+    cur.close()
+
+
+def alembic_config(url: str) -> Config:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    return cfg
+
+
+def open_archive(url: str | None = None, migrate: bool = True) -> Engine:
+    """Engine for the archive at ``url`` (default: the ``db`` setting), schema brought up to date."""
+    url = url or str(settings.get("db"))
+    try:
+        parsed = make_url(url)
+    except ArgumentError as exc:
+        raise ArchiveError(f"not a database URL: {url!r}") from exc
+    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+        folder = Path(parsed.database).resolve().parent
+        if not folder.is_dir():
+            raise ArchiveError(f"folder for the SQLite archive does not exist: {folder}")
+    kwargs = {"pool_pre_ping": True} if parsed.get_backend_name() != "sqlite" else {}
+    engine = create_engine(url, **kwargs)
+    if parsed.get_backend_name() == "sqlite":
+        event.listen(engine, "connect", _sqlite_pragmas)
+    try:
+        if migrate:
+            with engine.begin() as conn:
+                cfg = alembic_config(url)
+                cfg.attributes["connection"] = conn
+                command.upgrade(cfg, "head")
+        else:
+            engine.connect().close()
+    except OperationalError as exc:
+        raise ArchiveError(f"cannot open archive {parsed.render_as_string(hide_password=True)}: "
+                           f"{exc.orig}") from exc
+    return engine
+
+
+def sessions(engine: Engine) -> sessionmaker[Session]:
+    return sessionmaker(engine, expire_on_commit=False)

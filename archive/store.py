@@ -1,0 +1,141 @@
+"""Writing to the archive: sources, runs, raw captures and the speeches cleaned from them.
+
+Each function does one unit of work inside the caller's session; the caller commits, so a crash
+loses at most the page in hand.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import zlib
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from archive import dedup
+from archive.models import Blob, Capture, CrawlRun, Source, Speech, utcnow
+from cleaners import CleanResult, SiteRules, clean_page
+from cleaners.chars import fold
+
+
+def ensure_source(session: Session, name: str, config: dict) -> Source:
+    source = session.scalar(select(Source).where(Source.name == name))
+    if source is None:
+        source = Source(name=name, config=config)
+        session.add(source)
+    else:
+        source.config = config
+    session.flush()
+    return source
+
+
+def start_run(session: Session, source: Source) -> CrawlRun:
+    run = CrawlRun(source_id=source.id)
+    session.add(run)
+    session.flush()
+    return run
+
+
+def finish_run(session: Session, run: CrawlRun, status: str, stats: dict) -> None:
+    run.status = status
+    run.finished_at = utcnow()
+    run.stats = {k: v for k, v in stats.items() if isinstance(v, (int, float, str))}
+
+
+def store_blob(session: Session, body: bytes) -> str:
+    digest = hashlib.sha256(body).hexdigest()
+    if session.get(Blob, digest) is None:
+        session.add(Blob(sha256=digest, size=len(body), data=zlib.compress(body, 6)))
+    return digest
+
+
+def raw_body(capture: Capture) -> bytes:
+    return zlib.decompress(capture.blob.data)
+
+
+@dataclass(frozen=True)
+class Fetched:
+    """One fetched page as the crawler saw it."""
+
+    url: str
+    final_url: str
+    canonical_url: str
+    status: int
+    headers: dict[str, str]
+    encoding: str
+    body: bytes
+    fetched_at: datetime
+
+
+def save_capture(session: Session, source: Source, run: CrawlRun | None, page: Fetched,
+                 root: Capture | None = None, part_index: int = 0) -> Capture:
+    capture = Capture(source_id=source.id, run_id=run.id if run else None, url=page.url, final_url=page.final_url,
+                      canonical_url=page.canonical_url, fetched_at=page.fetched_at, http_status=page.status,
+                      headers=page.headers, encoding=page.encoding, body_sha256=store_blob(session, page.body),
+                      root_id=root.id if root else None, part_index=part_index)
+    session.add(capture)
+    session.flush()
+    return capture
+
+
+@dataclass
+class SaveOutcome:
+    new: int = 0
+    changed: int = 0
+    duplicates: int = 0
+    flagged: int = 0
+
+
+def save_speeches(session: Session, capture: Capture, result: CleanResult, site: str) -> SaveOutcome:
+    """Write the speeches of a cleaned page, updating those already stored for this capture."""
+    outcome = SaveOutcome()
+    existing = {s.index_in_page: s for s in session.scalars(select(Speech).where(Speech.capture_id == capture.id))}
+    removals = [{"reason": r.reason, "text": r.text[:500]} for r in result.removals]
+    for sp in result.speeches:
+        fields = dict(
+            source_id=capture.source_id, site=result.site_name or site, url=capture.canonical_url,
+            title=sp.title, text=sp.text, paragraphs=sp.paragraphs, speaker=sp.meta.speaker,
+            speech_date=sp.meta.speech_date, publish_date=result.publish_date, occasion=sp.meta.occasion,
+            region=result.region, outline=sp.meta.outline, truncated=sp.truncated, stated_length=sp.stated_length,
+            gaps=sp.gaps, mojibake=sp.mojibake, needs_review=result.needs_review, script=sp.script,
+            cleaner_version=result.cleaner_version, removals=removals if sp.index == 0 else [],
+            search_text=fold(sp.title + "\n" + sp.text), captured_at=capture.fetched_at)
+        row = existing.pop(sp.index, None)
+        if row is None:
+            row = Speech(capture_id=capture.id, index_in_page=sp.index, text_hash="", **fields)
+            session.add(row)
+            outcome.new += 1
+        else:
+            if row.text != sp.text:
+                outcome.changed += 1
+            for k, v in fields.items():
+                setattr(row, k, v)
+        session.flush()
+        if row.needs_review or row.mojibake:
+            outcome.flagged += 1
+        if dedup.assign_group(session, row):
+            outcome.duplicates += 1
+    for stale in existing.values():  # the page now holds fewer speeches than before
+        gid = stale.group_id
+        session.delete(stale)
+        session.flush()
+        group = session.get(dedup.DupGroup, gid) if gid else None
+        if group is not None:
+            dedup.choose_canonical(session, group)
+            if group.size == 0:
+                session.delete(group)
+    return outcome
+
+
+def capture_parts(session: Session, root: Capture) -> list[Capture]:
+    parts = session.scalars(select(Capture).where(Capture.root_id == root.id).order_by(Capture.part_index)).all()
+    return [root, *parts]
+
+
+def reclean(session: Session, capture: Capture, rules: SiteRules, site: str) -> SaveOutcome:
+    """Clean a stored capture (and its continuation parts) again with the current cleaners."""
+    parts = capture_parts(session, capture)
+    html = [raw_body(p).decode(p.encoding, errors="replace") for p in parts]
+    return save_speeches(session, capture, clean_page(html, capture.canonical_url, rules), site)

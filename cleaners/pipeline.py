@@ -1,0 +1,163 @@
+"""One page (one or more HTML parts) in, clean speeches out — every removal with its reason.
+
+    DOM: hidden text → page furniture → body (source selectors, else trafilatura)
+    text: normalise → source rules → paywall → watermarks → chrome → site voice → repeats
+    split into speeches → per speech: header metadata, flags
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+import lxml.html
+import trafilatura
+from lxml import etree
+
+import settings
+from cleaners import dom, text
+from cleaners.chars import fold, script_of
+from cleaners.metadata import SpeechMeta, gap_flags, has_mojibake, take_header
+from cleaners.split import split_speeches
+from cleaners.types import Para, Removal, StepOut, texts
+
+CLEANER_VERSION = "2026.11.1"
+
+
+@dataclass(frozen=True)
+class SiteRules:
+    """What a source file may say about its site's pages; everything is optional."""
+
+    title_selector: str | None = None
+    body_selector: str | None = None
+    date_selector: str | None = None
+    noise: tuple[str, ...] = ()
+
+    def noise_patterns(self) -> list[re.Pattern[str]]:
+        return [re.compile(fold(n)) for n in self.noise]
+
+
+@dataclass
+class Speech:
+    title: str
+    paragraphs: list[str]
+    meta: SpeechMeta
+    truncated: bool
+    stated_length: int | None
+    gaps: list[dict[str, object]]
+    mojibake: bool
+    script: str
+    index: int
+
+    @property
+    def text(self) -> str:
+        return "\n".join(self.paragraphs)
+
+
+@dataclass
+class CleanResult:
+    title: str
+    site_name: str | None
+    publish_date: str | None
+    region: str | None
+    speeches: list[Speech]
+    removals: list[Removal]
+    extracted_chars: int
+    needs_review: bool
+    extractor: str
+    cleaner_version: str = CLEANER_VERSION
+    notes: list[str] = field(default_factory=list)
+
+
+def _select(root: etree._Element, selector: str | None) -> etree._Element | None:
+    if not selector:
+        return None
+    found = root.xpath(selector) if selector.startswith(("/", "(")) else root.cssselect(selector)
+    return found[0] if found else None
+
+
+def _extract_part(html: str, url: str, rules: SiteRules) -> tuple[etree._Element, list[str], list[Removal], str]:
+    """DOM layer for one HTML part: its root, body lines, removals and which extractor ran."""
+    root = dom.parse(html)
+    removals = dom.remove_hidden(root)
+    body = _select(root, rules.body_selector)
+    removals += dom.remove_chrome_blocks(root, keep=body)
+    if body is not None:
+        dom.link_targets(body)
+        return root, dom.lines(body), removals, "selector"
+    dom.link_targets(root)
+    extracted = trafilatura.extract(lxml.html.tostring(root, encoding="unicode"), url=url or None,
+                                    favor_recall=True, include_comments=False, include_tables=True,
+                                    include_links=False, deduplicate=False, output_format="txt")
+    if extracted and len(extracted) > 50:
+        return root, [ln for ln in extracted.splitlines() if ln.strip()], removals, "trafilatura"
+    main = root.find("body")
+    return root, dom.lines(main if main is not None else root), removals, "fallback"
+
+
+def _run(paras: list[Para], removals: list[Removal], facts: dict[str, object], out: StepOut) -> list[Para]:
+    removals.extend(out.removals)
+    for k, v in out.facts.items():
+        facts.setdefault(k, v)
+    return out.paras
+
+
+def clean_page(parts: list[str], url: str = "", rules: SiteRules | None = None) -> CleanResult:
+    """Clean a page given as its HTML parts (several for an article split over pages)."""
+    rules = rules or SiteRules()
+    removals: list[Removal] = []
+    paras: list[Para] = []
+    first_root = None
+    extractor = ""
+    for html in parts:
+        root, lines, dropped, extractor = _extract_part(html, url, rules)
+        first_root = first_root if first_root is not None else root
+        paras += lines
+        removals += dropped
+    assert first_root is not None, "clean_page needs at least one part"
+    title_el = _select(first_root, rules.title_selector)
+    title = dom.text_of(title_el) if title_el is not None else dom.page_title(first_root)
+    facts: dict[str, object] = {}
+    date_el = _select(first_root, rules.date_selector)
+    meta_date = dom.meta(first_root, "article:published_time", "pubdate", "publishdate", "PubDate", "date")
+    extracted_chars = sum(len(p) for p in texts(paras))
+
+    paras = _run(paras, removals, facts, text.normalise(paras))
+    paras = _run(paras, removals, facts, text.apply_source_rules(paras, rules.noise_patterns()))
+    paras = _run(paras, removals, facts, text.remove_paywall(paras))
+    paras = _run(paras, removals, facts, text.remove_watermarks(paras))
+    paras = _run(paras, removals, facts, text.remove_chrome(paras))
+    paras = _run(paras, removals, facts, text.remove_site_voice(paras))
+    paras = _run(paras, removals, facts, text.remove_title_repeats(paras, title))
+    paras = _run(paras, removals, facts, text.remove_repeated_blocks(paras))
+
+    min_chars = int(settings.get("min_speech_chars"))
+    segments, split_removals = split_speeches(paras, min_chars)
+    removals += split_removals
+    speeches = []
+    for n, seg in enumerate(segments):
+        seg_title = seg.title or (title if len(segments) == 1 else f"{title}({n + 1})")
+        body, header_removals, meta = take_header(seg.paras, seg_title)
+        removals += header_removals
+        flags = gap_flags(body)
+        paragraphs = texts(body)
+        joined = "\n".join(paragraphs)
+        speeches.append(Speech(seg_title, paragraphs, meta, bool(flags["truncated"]), flags["stated_length"],
+                               flags["gaps"], has_mojibake(joined), script_of(joined), n))
+    kept = sum(len(s.text) for s in speeches)
+    needs_review = extracted_chars > 0 and (1 - kept / extracted_chars) > float(settings.get("review_share"))
+    publish = None
+    if date_el is not None:
+        publish = _iso_date(dom.text_of(date_el))
+    publish = publish or _iso_date(meta_date) or facts.get("publish_date")
+    return CleanResult(title=title, site_name=dom.meta(first_root, "og:site_name", "site_name", "SiteName"),
+                       publish_date=publish, region=facts.get("region"), speeches=speeches,
+                       removals=removals, extracted_chars=extracted_chars,
+                       needs_review=needs_review or not speeches, extractor=extractor)
+
+
+def _iso_date(value: str | None) -> str | None:
+    if not value:
+        return None
+    m = re.search(r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})", value)
+    return f"{m.group(1)}-{int(m.group(2)):02d}-{int(m.group(3)):02d}" if m else None

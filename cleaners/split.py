@@ -1,0 +1,109 @@
+"""Split a page that is not one speech into the speeches it holds.
+
+Explicit separators first ("讲话一:", "篇2", "【范文三】"). Without them, a compilation shows its
+seams by a restart of top-level numbering (一、 after 三、), a fresh salutation after a body of
+text, an opening formula ("现将……汇报如下:") or a stand-alone document title.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from cleaners import patterns as P
+from cleaners.chars import fold
+from cleaners.types import Para, Removal
+
+_CN_DIGITS = {c: i for i, c in enumerate("零一二三四五六七八九")} | {"〇": 0}
+
+
+@dataclass
+class Segment:
+    title: str | None
+    paras: list[Para]
+
+
+def cn_number(numeral: str) -> int:
+    """Value of a small Chinese numeral (一 … 九十九) or digits."""
+    if numeral.isdigit():
+        return int(numeral)
+    if "十" in numeral:
+        tens, _, ones = numeral.partition("十")
+        return (_CN_DIGITS.get(tens, 1) if tens else 1) * 10 + (_CN_DIGITS.get(ones, 0) if ones else 0)
+    return _CN_DIGITS.get(numeral[-1:], 0)
+
+
+def _chars(paras: list[Para]) -> int:
+    return sum(len(p) for p in paras if isinstance(p, str))
+
+
+def _opening(folded: str) -> bool:
+    return bool(P.SALUTATION.match(folded) or P.OPENING.match(folded) or P.SUBTITLE.match(folded)
+                or (P.DOC_TITLE.match(folded) and not P.TOP_HEADING.match(folded)))
+
+
+def _explicit(paras: list[Para]) -> tuple[list[Segment], list[Removal]] | None:
+    heads = [i for i, p in enumerate(paras) if isinstance(p, str) and P.SUBHEAD.match(fold(p).strip())]
+    if len(heads) < 2:
+        return None
+    removals = [Removal("split.prelude", p) for p in paras[: heads[0]] if isinstance(p, str)]
+    segments = []
+    for n, start in enumerate(heads):
+        end = heads[n + 1] if n + 1 < len(heads) else len(paras)
+        title = re.sub(r"[::\s]+$", "", str(paras[start])).strip("【】[] ")
+        segments.append(Segment(title, paras[start + 1: end]))
+    return segments, removals
+
+
+def _boundaries(paras: list[Para], min_chars: int) -> list[int]:
+    starts = [0]
+    last_top = 0
+    for i, p in enumerate(paras):
+        if not isinstance(p, str):
+            continue
+        folded = fold(p).strip()
+        top = P.TOP_HEADING.match(folded)
+        number = cn_number(top.group(1)) if top else 0
+        enough = _chars(paras[starts[-1]: i]) >= min_chars
+        seam = enough and (
+            (number == 1 and last_top >= 2)
+            or bool(P.SALUTATION.match(folded))
+            or bool(re.search(r"(?:汇报|报告)如下[:。]?$", folded))
+            or (bool(P.DOC_TITLE.match(folded)) and not top))
+        if seam:
+            start = i
+            while start - 1 > starts[-1] and isinstance(paras[start - 1], str) \
+                    and _opening(fold(str(paras[start - 1])).strip()) and i - start < 3:
+                start -= 1
+            starts.append(start)
+            last_top = 0
+        if top:
+            last_top = number
+    return starts
+
+
+def split_speeches(paras: list[Para], min_chars: int) -> tuple[list[Segment], list[Removal]]:
+    """Segments of ``paras``, one per speech; tiny pieces are merged into a neighbour."""
+    explicit = _explicit(paras)
+    if explicit:
+        segments, removals = explicit
+    else:
+        starts = _boundaries(paras, min_chars) + [len(paras)]
+        segments = []
+        for a, b in zip(starts, starts[1:]):
+            seg = paras[a:b]
+            first = seg[0] if seg else None
+            title = None
+            if isinstance(first, str) and P.DOC_TITLE.match(fold(first).strip()) and len(starts) > 2:
+                title, seg = first.strip(), seg[1:]
+            segments.append(Segment(title, seg))
+        removals = []
+    merged: list[Segment] = []
+    for seg in segments:
+        if merged and _chars(seg.paras) < min_chars:
+            merged[-1].paras.extend(seg.paras)
+        elif merged and _chars(merged[-1].paras) < min_chars:
+            merged[-1] = Segment(merged[-1].title or seg.title, merged[-1].paras + seg.paras)
+        else:
+            merged.append(seg)
+    return [s for s in merged if _chars(s.paras)], removals

@@ -1,0 +1,321 @@
+"""The ``speech-archive`` command line. User mistakes print one line and exit 2, never a traceback."""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+import time
+from collections import Counter
+from collections.abc import Callable
+from pathlib import Path
+from urllib.parse import urlparse
+
+import click
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+import settings
+from archive import dedup, store
+from archive.db import ArchiveError, open_archive, sessions
+from archive.export import FORMATS, export
+from archive.models import Capture, CrawlRun, DupGroup, Source, Speech
+from archive.search import Filters, QueryError, search
+from cleaners import CleanResult, PageError, SiteRules, clean_page
+from crawler.encoding import decode_html
+from crawler.sources import SourceError, load_source
+
+USER_ERRORS = (SourceError, ArchiveError, QueryError, PageError, FileNotFoundError, IsADirectoryError,
+               PermissionError, ValueError)
+
+
+def user_errors(fn: Callable) -> Callable:
+    """Turn the errors a user can cause into one clear line and exit status 2."""
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+        try:
+            return fn(*args, **kwargs)
+        except USER_ERRORS as exc:
+            click.echo(f"error: {exc}", err=True)
+            sys.exit(2)
+    return wrapper
+
+
+def _session(ctx: click.Context) -> Session:
+    engine = open_archive(ctx.obj["db"])
+    ctx.call_on_close(engine.dispose)
+    session = sessions(engine)()
+    ctx.call_on_close(session.close)
+    return session
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--db", envvar="SPEECH_ARCHIVE_DB", default=str(settings.get("db")), show_default=True,
+              help="Archive database URL (SQLite file or postgresql+psycopg://…).")
+@click.version_option(settings.VERSION, prog_name="speech-archive")
+@click.pass_context
+def main(ctx: click.Context, db: str) -> None:
+    """Scrape, clean, deduplicate, search and export published speech texts."""
+    ctx.obj = {"db": db}
+
+
+@main.command()
+@click.argument("source")
+@click.option("--base-url", help="Serve the source from this address instead of its base_url (mirrors, tests).")
+@click.option("--log-level", default="WARNING", show_default=True, help="Scrapy log level.")
+@click.pass_context
+@user_errors
+def crawl(ctx: click.Context, source: str, base_url: str | None, log_level: str) -> None:
+    """Crawl SOURCE (a name under sources/ or a path to a source file) into the archive."""
+    from crawler.run import run_crawl
+
+    src = load_source(source)
+    if base_url:
+        src = src.with_base_url(base_url)
+    open_archive(ctx.obj["db"]).dispose()  # fail fast, before any fetching, if the archive is unusable
+    stats = run_crawl(src, ctx.obj["db"], log_level=log_level)
+    click.echo(f"crawl of {src.name}: {stats.get('finish_reason', 'finished')}; "
+               f"{stats.get('archive/pages', 0)} pages, {stats.get('archive/stored', 0)} new speeches, "
+               f"{stats.get('archive/duplicate', 0)} duplicates, {stats.get('clean/failed', 0)} pages failed cleaning")
+
+
+def _explain(result: CleanResult) -> list[str]:
+    return [f"  [{r.reason}] {r.text[:100]}" for r in result.removals]
+
+
+@main.command()
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--url", default="", help="The page's address (helps extraction, names the site).")
+@click.option("--source", "source_name", help="Apply this source's selectors and noise rules.")
+@click.option("--encoding", help="The file's encoding if detection gets it wrong.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
+@click.option("--explain", is_flag=True, help="List every removed span with its reason code.")
+@user_errors
+def clean(file: Path, url: str, source_name: str | None, encoding: str | None, as_json: bool, explain: bool) -> None:
+    """Clean a saved page offline and print the speeches found in it."""
+    html, _ = decode_html(file.read_bytes(), None, encoding)
+    rules = load_source(source_name).rules_for(url) if source_name else SiteRules()
+    result = clean_page([html], url, rules)
+    if as_json:
+        payload = {"title": result.title, "publish_date": result.publish_date, "region": result.region,
+                   "needs_review": result.needs_review, "extractor": result.extractor,
+                   "cleaner_version": result.cleaner_version,
+                   "speeches": [{"title": s.title, "text": s.text, "paragraphs": s.paragraphs,
+                                 "speaker": s.meta.speaker, "speech_date": s.meta.speech_date,
+                                 "occasion": s.meta.occasion, "outline": s.meta.outline, "truncated": s.truncated,
+                                 "stated_length": s.stated_length, "gaps": s.gaps, "mojibake": s.mojibake,
+                                 "script": s.script} for s in result.speeches]}
+        if explain:
+            payload["removals"] = [{"reason": r.reason, "text": r.text} for r in result.removals]
+        click.echo(json.dumps(payload, ensure_ascii=False, indent=2))
+        return
+    for s in result.speeches:
+        flags = [f for f, on in (("truncated", s.truncated), ("mojibake", s.mojibake)) if on]
+        click.echo(f"== {s.title}  ({len(s.text)} chars, {s.script}{', ' + ', '.join(flags) if flags else ''})")
+        click.echo(s.text)
+        click.echo()
+    click.echo(f"{len(result.speeches)} speech(es); {len(result.removals)} removals"
+               f"{'; flagged for review' if result.needs_review else ''}", err=True)
+    if explain:
+        click.echo("removed:", err=True)
+        for line in _explain(result):
+            click.echo(line, err=True)
+
+
+@main.command()
+@click.option("--source", "source_name", help="Only this source's captures.")
+@click.pass_context
+@user_errors
+def reclean(ctx: click.Context, source_name: str | None) -> None:
+    """Re-run the current cleaners over stored raw captures."""
+    session = _session(ctx)
+    stmt = select(Capture).where(Capture.root_id.is_(None)).order_by(Capture.id)
+    if source_name:
+        stmt = stmt.join(Source).where(Source.name == source_name)
+    captures = session.scalars(stmt).all()
+    rules_by_source: dict[str, object] = {}
+    totals = Counter()
+    with click.progressbar(captures, label="recleaning", file=sys.stderr) as bar:
+        for cap in bar:
+            name = cap.source.name
+            if name not in rules_by_source:
+                try:
+                    rules_by_source[name] = load_source(name)
+                except SourceError:
+                    rules_by_source[name] = None
+            src = rules_by_source[name]
+            rules = src.rules_for(cap.canonical_url) if src else SiteRules()
+            try:
+                outcome = store.reclean(session, cap, rules, urlparse(cap.canonical_url).netloc)
+            except PageError as exc:
+                click.echo(f"\nskipped capture {cap.id} ({cap.canonical_url}): {exc}", err=True)
+                totals["failed"] += 1
+                continue
+            session.commit()
+            totals.update(changed=outcome.changed, new=outcome.new)
+    click.echo(f"recleaned {len(captures)} captures: {totals['changed']} speeches changed, "
+               f"{totals['new']} new, {totals['failed']} failed")
+
+
+def _filters(site: str | None, speaker: str | None, date_from: str | None, date_to: str | None,
+             canonical: bool) -> Filters:
+    return Filters(site=site, speaker=speaker, date_from=date_from, date_to=date_to, canonical_only=canonical)
+
+
+def filter_options(fn: Callable) -> Callable:
+    for opt in reversed([
+        click.option("--site", help="Only speeches from this site."),
+        click.option("--speaker", help="Only speeches by this speaker."),
+        click.option("--from", "date_from", help="Speech date on or after (YYYY-MM-DD)."),
+        click.option("--to", "date_to", help="Speech date on or before (YYYY-MM-DD)."),
+        click.option("--canonical", is_flag=True, help="Only the canonical copy of each duplicate group."),
+    ]):
+        fn = opt(fn)
+    return fn
+
+
+@main.command("search")
+@click.argument("query")
+@filter_options
+@click.option("--limit", default=20, show_default=True, help="Most results to show.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON lines.")
+@click.pass_context
+@user_errors
+def search_cmd(ctx: click.Context, query: str, site: str | None, speaker: str | None, date_from: str | None,
+               date_to: str | None, canonical: bool, limit: int, as_json: bool) -> None:
+    """Find speeches containing QUERY: words, "phrases", OR, NOT / -word; either script."""
+    session = _session(ctx)
+    hits = search(session, query, _filters(site, speaker, date_from, date_to, canonical), limit=limit)
+    for h in hits:
+        s = h.speech
+        if as_json:
+            click.echo(json.dumps({"id": s.id, "group_id": s.group_id, "title": s.title, "site": s.site,
+                                   "url": s.url, "speaker": s.speaker, "speech_date": s.speech_date,
+                                   "hits": h.count, "snippet": h.snippet}, ensure_ascii=False))
+        else:
+            click.echo(f"#{s.id} {s.title} — {s.site} {s.speech_date or ''}\n    {h.snippet}")
+    if not as_json:
+        click.echo(f"{len(hits)} result(s)", err=True)
+
+
+@main.command("export")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), required=True, help="Output format.")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True, help="Output file.")
+@click.option("--bom", is_flag=True, help="CSV only: start with a UTF-8 BOM for spreadsheet programs.")
+@filter_options
+@click.pass_context
+@user_errors
+def export_cmd(ctx: click.Context, fmt: str, out: Path, bom: bool, site: str | None, speaker: str | None,
+               date_from: str | None, date_to: str | None, canonical: bool) -> None:
+    """Export speeches as JSONL, CSV or Parquet (streamed; atomic on completion)."""
+    session = _session(ctx)
+    progress = (lambda n: click.echo(f"\r{n} rows", nl=False, err=True)) if sys.stderr.isatty() else None
+    n = export(session, fmt, out, _filters(site, speaker, date_from, date_to, canonical), bom=bom, progress=progress)
+    click.echo(f"wrote {n} speeches to {out}")
+
+
+@main.command()
+@click.option("--source", "source_name", help="Only this source's runs.")
+@click.option("--limit", default=20, show_default=True)
+@click.pass_context
+@user_errors
+def runs(ctx: click.Context, source_name: str | None, limit: int) -> None:
+    """Crawl history: status, duration, pages, new speeches, duplicates, flags, errors."""
+    session = _session(ctx)
+    stmt = select(CrawlRun).join(Source).order_by(CrawlRun.id.desc()).limit(limit)
+    if source_name:
+        stmt = stmt.where(Source.name == source_name)
+    click.echo(f"{'run':>4} {'source':<12} {'started (UTC)':<20} {'status':<12} {'secs':>6} {'pages':>6} "
+               f"{'new':>5} {'dups':>5} {'flags':>5} {'errors':>6}")
+    for r in session.scalars(stmt):
+        secs = (r.finished_at - r.started_at).total_seconds() if r.finished_at else 0
+        click.echo(f"{r.id:>4} {r.source.name:<12} {r.started_at:%Y-%m-%d %H:%M:%S}  {r.status:<12} {secs:>6.1f} "
+                   f"{r.pages:>6} {r.speeches_new:>5} {r.duplicates:>5} {r.flagged:>5} {r.errors:>6}")
+
+
+def summary(session: Session) -> dict[str, int]:
+    count = lambda stmt: session.scalar(stmt) or 0  # noqa: E731
+    return {
+        "sources": count(select(func.count()).select_from(Source)),
+        "runs": count(select(func.count()).select_from(CrawlRun)),
+        "pages": count(select(func.count()).select_from(Capture)),
+        "speeches": count(select(func.count()).select_from(Speech)),
+        "groups": count(select(func.count()).select_from(DupGroup)),
+        "groups_with_copies": count(select(func.count()).select_from(DupGroup).where(DupGroup.size > 1)),
+        "truncated": count(select(func.count()).select_from(Speech).where(Speech.truncated)),
+        "mojibake": count(select(func.count()).select_from(Speech).where(Speech.mojibake)),
+        "needs_review": count(select(func.count()).select_from(Speech).where(Speech.needs_review)),
+    }
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+@user_errors
+def stats(ctx: click.Context, as_json: bool) -> None:
+    """Counts of what the archive holds."""
+    data = summary(_session(ctx))
+    click.echo(json.dumps(data) if as_json else "\n".join(f"{k:<20} {v}" for k, v in data.items()))
+
+
+@main.command("dedup")
+@click.option("--rebuild", is_flag=True, required=True, help="Regroup every speech from scratch.")
+@click.pass_context
+@user_errors
+def dedup_cmd(ctx: click.Context, rebuild: bool) -> None:
+    """Rebuild the duplicate groups and their canonical texts."""
+    session = _session(ctx)
+    n = dedup.rebuild(session)
+    session.commit()
+    click.echo(f"{n} groups")
+
+
+@main.command()
+@click.argument("group_id", type=int)
+@click.pass_context
+@user_errors
+def group(ctx: click.Context, group_id: int) -> None:
+    """List a duplicate group's members; the canonical one is marked *."""
+    session = _session(ctx)
+    g = session.get(DupGroup, group_id)
+    if g is None:
+        raise ValueError(f"no duplicate group {group_id}")
+    for s in session.scalars(select(Speech).where(Speech.group_id == g.id).order_by(Speech.id)):
+        mark = "*" if s.id == g.canonical_id else " "
+        flags = ",".join(f for f, on in (("truncated", s.truncated), ("mojibake", s.mojibake)) if on)
+        click.echo(f"{mark} #{s.id} {s.site:<10} {len(s.text):>6} chars {s.script:<11} {flags:<18} {s.url}")
+
+
+@main.command()
+@click.option("--db-file", type=click.Path(dir_okay=False, path_type=Path), default=Path("demo-archive.sqlite3"),
+              show_default=True, help="SQLite file to create (replaced if it exists).")
+@user_errors
+def demo(db_file: Path) -> None:
+    """Serve the bundled sample site on 127.0.0.1, crawl it into a fresh SQLite archive, show the result."""
+    from crawler.run import run_crawl
+    from demo.server import DemoSite
+
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{db_file}{suffix}").unlink(missing_ok=True)
+    url = f"sqlite:///{db_file.resolve()}"
+    started = time.monotonic()
+    with DemoSite() as site:
+        click.echo(f"serving the sample site at {site.url}")
+        source = load_source("demo").with_base_url(site.url)
+        run_crawl(source, url)
+    engine = open_archive(url)
+    with sessions(engine)() as session:
+        data = summary(session)
+        click.echo(f"\ncrawled in {time.monotonic() - started:.1f}s into {db_file}")
+        click.echo(f"pages {data['pages']} · speeches {data['speeches']} · duplicate groups {data['groups']} "
+                   f"({data['groups_with_copies']} with several copies) · truncated {data['truncated']} · "
+                   f"mojibake {data['mojibake']} · flagged for review {data['needs_review']}")
+        click.echo("\nsample search for 驻村 (simplified) — also finds traditional copies:")
+        for h in search(session, "驻村", limit=5):
+            click.echo(f"  #{h.speech.id} {h.speech.title} [{h.speech.site}]\n      {h.snippet}")
+    engine.dispose()
+    db = f"sqlite:///{db_file}"
+    click.echo(f"\nnext:\n  speech-archive --db {db} search '基層 OR 基层'\n"
+               f"  speech-archive --db {db} search '\"农村基层组织建设\"' --canonical\n"
+               f"  speech-archive --db {db} export --format parquet --out speeches.parquet\n"
+               f"  speech-archive --db {db} runs")

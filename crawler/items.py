@@ -1,0 +1,14 @@
+"""What the spider hands the pipelines: one page, as one or more fetched parts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from archive.store import Fetched
+
+
+@dataclass
+class PageItem:
+    source: str
+    parts: list[Fetched]
+    text_parts: list[str]

@@ -1,0 +1,84 @@
+"""Item pipeline: every fetched page is archived raw, cleaned, and its speeches stored and grouped.
+
+One transaction per page: a crash or kill loses at most the page in hand, never what is archived.
+Outcomes are counted in crawl stats (``archive/*``, ``clean/*``) and on the run's row.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlparse
+
+from scrapy.crawler import Crawler
+from sqlalchemy.orm import Session
+
+from archive import store
+from archive.db import open_archive, sessions
+from archive.models import CrawlRun
+from cleaners import PageError, clean_page
+from crawler.items import PageItem
+
+
+class ArchivePipeline:
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+        self.stats = crawler.stats
+        self.db_url = crawler.settings.get("ARCHIVE_DB")
+        self.run_id: int | None = None
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> ArchivePipeline:
+        return cls(crawler)
+
+    def open_spider(self) -> None:
+        self.engine = open_archive(self.db_url)
+        self.Session = sessions(self.engine)
+        spider = self.crawler.spider
+        with self.Session.begin() as session:
+            self.source = store.ensure_source(session, spider.source.name, spider.source.raw)
+            self.run_id = store.start_run(session, self.source).id
+        self.crawler.stats.set_value("archive/run_id", self.run_id)
+
+    def close_spider(self) -> None:
+        reason = self.crawler.stats.get_value("finish_reason") or "finished"
+        with self.Session.begin() as session:
+            run = session.get(CrawlRun, self.run_id)
+            store.finish_run(session, run, "finished" if reason == "finished" else "interrupted",
+                             self.crawler.stats.get_stats())
+        self.engine.dispose()
+
+    def process_item(self, item: PageItem) -> PageItem:
+        source = self.crawler.spider.source
+        first = item.parts[0]
+        rules = source.rules_for(first.canonical_url)
+        with self.Session.begin() as session:
+            run = session.get(CrawlRun, self.run_id)
+            root = store.save_capture(session, self.source, run, first)
+            for n, part in enumerate(item.parts[1:], start=1):
+                store.save_capture(session, self.source, run, part, root=root, part_index=n)
+            run.pages += len(item.parts)
+            self.stats.inc_value("archive/pages", len(item.parts))
+            try:
+                result = clean_page(item.text_parts, first.canonical_url, rules)
+            except PageError as exc:
+                self._failed(run, first.canonical_url, exc)
+                return item
+            outcome = store.save_speeches(session, root, result, source.site or _host(first.canonical_url))
+            self._count(session, run, outcome)
+        return item
+
+    def _failed(self, run: CrawlRun, url: str, exc: Exception) -> None:
+        run.errors += 1
+        self.stats.inc_value("clean/failed")
+        self.crawler.spider.logger.warning("cleaning failed for %s: %s (raw page kept)", url, exc)
+
+    def _count(self, session: Session, run: CrawlRun, outcome: store.SaveOutcome) -> None:
+        run.speeches_new += outcome.new
+        run.duplicates += outcome.duplicates
+        run.flagged += outcome.flagged
+        self.stats.inc_value("archive/stored", outcome.new)
+        self.stats.inc_value("archive/duplicate", outcome.duplicates)
+        self.stats.inc_value("clean/flagged", outcome.flagged)
+
+
+def _host(url: str) -> str:
+    return urlparse(url).netloc

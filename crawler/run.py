@@ -1,0 +1,31 @@
+"""Running one crawl of one source in this process (the CLI and the demo use it)."""
+
+from __future__ import annotations
+
+from scrapy.crawler import CrawlerProcess
+from scrapy.settings import Settings
+
+import settings as app_settings
+from crawler.sources import Source
+from crawler.spiders.speeches import SpeechSpider
+
+
+def crawl_settings(source: Source, db_url: str, log_level: str = "WARNING", progress: bool = True) -> Settings:
+    s = Settings()
+    s.setmodule(app_settings, priority="project")
+    s.set("ARCHIVE_DB", db_url)
+    s.set("DOWNLOAD_DELAY", source.delay)
+    s.set("CONCURRENT_REQUESTS_PER_DOMAIN", source.concurrency)
+    s.set("CLOSESPIDER_PAGECOUNT", source.max_pages)
+    s.set("LOG_LEVEL", log_level)
+    s.set("PROGRESS_ENABLED", progress)
+    return s
+
+
+def run_crawl(source: Source, db_url: str, log_level: str = "WARNING", progress: bool = True) -> dict:
+    """Crawl ``source`` into the archive at ``db_url``; returns the crawl's stats."""
+    process = CrawlerProcess(crawl_settings(source, db_url, log_level, progress), install_root_handler=True)
+    crawler = process.create_crawler(SpeechSpider)
+    process.crawl(crawler, source=source)
+    process.start()
+    return crawler.stats.get_stats()

@@ -1,0 +1,88 @@
+"""Settings for speech-archive: the application's own, then Scrapy's.
+
+Every application setting is declared once in ``DECLARED`` with its default and one line of
+help; ``get(name)`` reads it, letting an environment variable override the default. docs/settings.md
+lists them all (a test keeps the two in step). The upper-case names further down are read by Scrapy
+as its settings module (``SCRAPY_SETTINGS_MODULE=settings``).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VERSION = "0.1.0"
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    default: str | int | float
+    help: str
+
+    @property
+    def env(self) -> str:
+        return "SPEECH_ARCHIVE_" + self.name.upper()
+
+
+DECLARED: tuple[Setting, ...] = (
+    Setting("db", "sqlite:///speech-archive.sqlite3",
+            "Archive database URL: a SQLite file (the default) or postgresql+psycopg://user@host/db."),
+    Setting("sources_dir", str(ROOT / "sources"),
+            "Folder of source files (one TOML file per site) that `crawl NAME` looks in."),
+    Setting("user_agent", f"speech-archive/{VERSION} (+https://github.com/speech-archive)",
+            "User-Agent header sent on every request; it names the project so sites can reach us."),
+    Setting("review_share", 0.6,
+            "Share of a page's extracted text that cleaning may remove before the page is flagged for review."),
+    Setting("min_speech_chars", 120,
+            "Shortest text (characters) archived as a speech; shorter pieces of a split page are merged."),
+    Setting("dedup_containment", 0.55,
+            "Share of the smaller text's sampled shingles another text must hold to join its duplicate group."),
+    Setting("max_page_bytes", 8 * 1024 * 1024,
+            "Largest response body fetched; bigger pages are dropped with a logged reason."),
+    Setting("depth_limit", 6,
+            "Deepest link distance from a start URL the spider follows (bounds crawler traps)."),
+)
+
+_BY_NAME = {s.name: s for s in DECLARED}
+
+
+def get(name: str) -> str | int | float:
+    """Return a setting's value: the environment variable if set, else the declared default."""
+    setting = _BY_NAME[name]
+    raw = os.environ.get(setting.env)
+    if raw is None or raw == "":
+        return setting.default
+    kind = type(setting.default)
+    try:
+        return kind(raw)
+    except ValueError as exc:
+        raise ValueError(f"{setting.env}={raw!r} is not a valid {kind.__name__}") from exc
+
+
+# --- Scrapy settings -------------------------------------------------------------------------
+BOT_NAME = "speech-archive"
+SPIDER_MODULES = ["crawler.spiders"]
+NEWSPIDER_MODULE = "crawler.spiders"
+USER_AGENT = str(get("user_agent"))
+ROBOTSTXT_OBEY = True
+AUTOTHROTTLE_ENABLED = True
+AUTOTHROTTLE_START_DELAY = 0.5
+AUTOTHROTTLE_TARGET_CONCURRENCY = 2.0
+CONCURRENT_REQUESTS_PER_DOMAIN = 4
+DOWNLOAD_DELAY = 0.25
+RETRY_ENABLED = True
+RETRY_TIMES = 3
+RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
+DOWNLOAD_TIMEOUT = 30
+DOWNLOAD_MAXSIZE = int(get("max_page_bytes"))
+DOWNLOAD_WARNSIZE = DOWNLOAD_MAXSIZE // 2
+DEPTH_LIMIT = int(get("depth_limit"))
+COOKIES_ENABLED = False
+TELNETCONSOLE_ENABLED = False
+LOG_LEVEL = "INFO"
+ITEM_PIPELINES = {"crawler.pipelines.ArchivePipeline": 300}
+EXTENSIONS = {"crawler.progress.Progress": 500}
+REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
