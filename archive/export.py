@@ -92,7 +92,7 @@ WRITERS: dict[str, Callable[..., int]] = {"jsonl": _jsonl, "csv": _csv, "parquet
 
 
 def export(session: Session, fmt: str, out: Path, filters: Filters | None = None, bom: bool = False,
-           progress: Callable[[int], None] | None = None) -> int:
+           progress: Callable[[int], None] | None = None, progress_every: int = 500) -> int:
     """Write every matching speech to ``out`` in ``fmt``; returns the number of rows."""
     if fmt not in FORMATS:
         raise ValueError(f"unknown export format {fmt!r}; choose one of {', '.join(FORMATS)}")
@@ -103,7 +103,7 @@ def export(session: Session, fmt: str, out: Path, filters: Filters | None = None
 
     def counted(data: Iterator[dict]) -> Iterator[dict]:
         for i, row in enumerate(data, 1):
-            if progress and i % 500 == 0:
+            if progress and i % progress_every == 0:
                 progress(i)
             yield row
 

@@ -93,7 +93,7 @@ def apply_filters(stmt: Select, filters: Filters) -> Select:
     if filters.truncated is not None:
         stmt = stmt.where(Speech.truncated == filters.truncated)
     if filters.canonical_only:
-        stmt = stmt.join(DupGroup, DupGroup.canonical_id == Speech.id)
+        stmt = stmt.where(Speech.id.in_(select(DupGroup.canonical_id)))
     return stmt
 
 

@@ -29,6 +29,7 @@ _CHROME_TOKENS = {"nav", "navbar", "menu", "breadcrumb", "breadcrumbs", "crumb",
                   "pages", "paging", "fenye", "prevnext", "prev", "next", "shangxia", "comment", "comments",
                   "sidebar", "side", "aside", "advert", "ads", "ad", "banner", "login", "hot", "rank",
                   "friendlink", "links", "download", "docinfo", "doc-info", "meta-bar"}
+_NOT_TEXT = {"head", "title", "script", "style", "noscript", "template"}
 BLOCK_TAGS = {"p", "div", "br", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6", "tr", "table", "section",
               "article", "blockquote", "pre", "dd", "dt", "dl", "header", "center", "hr", "td", "th"}
 
@@ -155,7 +156,7 @@ def lines(el: etree._Element) -> list[str]:
     parts: list[str] = []
 
     def walk(node: etree._Element) -> None:
-        if not isinstance(node.tag, str):
+        if not isinstance(node.tag, str) or node.tag in _NOT_TEXT:
             if node.tail:
                 parts.append(node.tail)
             return

@@ -238,9 +238,9 @@ def _toc_end(paras: list[Para], start: int) -> int:
 def _voice_reason(folded: str) -> str | None:
     if len(folded) > 300:
         return None
-    hits = sum(marker in folded for marker in P.SITE_VOICE)
+    score = 2 * len(set(P.SITE_VOICE_STRONG_RE.findall(folded))) + len(set(P.SITE_VOICE_WEAK_RE.findall(folded)))
     labelled = bool(P.INTRO_LABEL.match(folded))
-    if hits >= 2 or (hits and (labelled or len(folded) < 60)) or (labelled and "本文" in folded):
+    if score >= 3 or (score >= 2 and (labelled or len(folded) < 60)) or (labelled and "本文" in folded):
         return "site.intro" if labelled or "小编" in folded else "site.disclaimer"
     if P.EDITOR_LINE.match(folded):
         return "site.editor"
@@ -276,7 +276,7 @@ def remove_title_repeats(paras: list[Para], title: str) -> StepOut:
     return _drop_lines(paras, lambda f: "chrome.title_repeat" if re.sub(r"\s+", "", f) == key else None)
 
 
-def remove_repeated_blocks(paras: list[Para], min_chars: int = 20) -> StepOut:
+def remove_repeated_blocks(paras: list[Para], min_chars: int = 12) -> StepOut:
     """Drop a run of paragraphs that repeats an earlier run word for word (a block pasted twice)."""
     seen: set[str] = set()
     kept: list[Para] = []

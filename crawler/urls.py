@@ -7,7 +7,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 _TRACKING = re.compile(r"^(?:utm_\w+|spm|from|fromsource|ref|refer|referer|share(?:_\w+)?|fbclid|gclid|"
                        r"wxfrom|isappinstalled|scene|clicktime|_t|timestamp|sessionid|sid|jsessionid)$", re.I)
-_PART = re.compile(r"(?:[_-](\d{1,3})|/(\d{1,3}))(?=\.\w{2,5}$|/?$)")
+_PART = re.compile(r"[_-]\d{1,3}(?=\.\w{2,5}$)")
 
 
 def canonical(url: str) -> str:

@@ -1,0 +1,80 @@
+"""Shared fixtures: the sample site on a real local HTTP server, real SQLite and PostgreSQL archives."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.orm import Session
+
+from archive.db import open_archive, sessions
+from demo.server import DemoSite
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = ROOT.parent / "shared"
+PG_SERVER = os.environ.get("SPEECH_ARCHIVE_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+
+
+@pytest.fixture(scope="session")
+def demo_site() -> Iterator[DemoSite]:
+    with DemoSite() as site:
+        yield site
+
+
+def _pg_available() -> str | None:
+    try:
+        engine = create_engine(PG_SERVER, connect_args={"connect_timeout": 3})
+        engine.connect().close()
+        engine.dispose()
+        return None
+    except Exception as exc:  # any failure means: no server here
+        return str(exc).splitlines()[0]
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh, empty archive URL: a SQLite file, or a private schema on the PostgreSQL server."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'archive.sqlite3'}"
+        return
+    problem = _pg_available()
+    if problem:
+        if os.environ.get("SPEECH_ARCHIVE_REQUIRE_PG"):
+            pytest.fail(f"PostgreSQL is required here but unreachable: {problem}")
+        pytest.skip(f"no PostgreSQL server at {PG_SERVER}: {problem}")
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(PG_SERVER)
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    yield f"{PG_SERVER}?options=-csearch_path%3D{schema}"
+    with admin.begin() as conn:
+        conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+    admin.dispose()
+
+
+@pytest.fixture
+def session(db_url: str) -> Iterator[Session]:
+    engine = open_archive(db_url)
+    with sessions(engine)() as s:
+        yield s
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def cli() -> list[str]:
+    """The installed console script (tests run it as a user would)."""
+    exe = shutil.which("speech-archive", path=str(Path(sys.executable).parent)) or shutil.which("speech-archive")
+    assert exe, "the speech-archive console script is not installed: pip install -e ."
+    return [exe]
+
+
+def run_cli(cli: list[str], *args: str, cwd: Path | None = None, timeout: int = 120) -> subprocess.CompletedProcess:
+    return subprocess.run([*cli, *args], capture_output=True, text=True, cwd=cwd, timeout=timeout,
+                          env={**os.environ, "PYTHONWARNINGS": "ignore"})

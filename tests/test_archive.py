@@ -1,0 +1,227 @@
+"""The archive on a real SQLite file and on PostgreSQL: storage, re-cleaning, groups, search, export."""
+
+from __future__ import annotations
+
+import csv
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+from sqlalchemy import func, inspect, select
+from sqlalchemy.orm import Session
+
+from archive import dedup, store
+from archive.export import FIELDS, export
+from archive.models import Blob, DupGroup, Speech
+from archive.search import Filters, QueryError, parse_query, search
+from cleaners import SiteRules, clean_page
+from cleaners.chars import to_traditional
+from crawler.encoding import decode_html
+
+SITE = Path(__file__).resolve().parent.parent / "demo" / "site"
+PARAS = [
+    "同志们:",
+    "今天召开全县农村基层组织建设工作会议,主要任务是总结去年以来的驻村工作,安排部署下一阶段任务。",
+    "一、思想再重视。当前关键是要克服三种思想情绪,一是克服急躁情绪,二是克服畏难情绪,三是克服侥幸情绪。",
+    "二、任务再明确。县委实施方案明确安排了五项驻村工作任务,各驻村工作队都要不折不扣地完成好,突出抓好三个重点。",
+    "三、要求再严格。严格工作纪律,驻村工作队员的工作与原单位工作必须完全脱钩,保证驻村队员安心工作。",
+    "四、支持再有力。县直各单位要高度重视,给予大力支持,帮助驻村工作队解决生活、工作难题,做坚强后盾。",
+    "同志们,让我们以更加昂扬的精神状态,切实把驻村工作抓出成效,为全县新农村建设做出应有的贡献!",
+]
+
+
+def html_page(title: str, paras: list[str], extra: str = "") -> str:
+    body = "".join(f"<p>{p}</p>" for p in paras)
+    return f"<html><head><title>{title}</title></head><body><h1>{title}</h1><div class='c'>{body}{extra}</div></body></html>"
+
+
+def archive_html(session: Session, url: str, html: str, site: str = "site-a") -> list[Speech]:
+    source = store.ensure_source(session, "test", {})
+    body = html.encode("utf-8")
+    fetched = store.Fetched(url=url, final_url=url, canonical_url=url, status=200, headers={}, encoding="utf-8",
+                            body=body, fetched_at=datetime.now(UTC))
+    capture = store.save_capture(session, source, None, fetched)
+    store.save_speeches(session, capture, clean_page([html], url, SiteRules(body_selector="div.c")), site)
+    session.commit()
+    return session.scalars(select(Speech).where(Speech.capture_id == capture.id)).all()
+
+
+def test_migrations_create_every_table(session: Session) -> None:
+    names = set(inspect(session.get_bind()).get_table_names())
+    assert {"sources", "crawl_runs", "captures", "blobs", "speeches", "dup_groups", "shingles", "alembic_version"} <= names
+
+
+def test_raw_bodies_are_kept_once_and_read_back(session: Session) -> None:
+    html = html_page("讲话", PARAS)
+    archive_html(session, "http://a.cn/1.html", html)
+    archive_html(session, "http://a.cn/1-copy.html", html)
+    assert session.scalar(select(func.count()).select_from(Blob)) == 1
+    speech = session.scalars(select(Speech)).first()
+    assert store.raw_body(speech.capture).decode() == html
+
+
+def test_speech_fields_are_stored(session: Session) -> None:
+    html = html_page("在全县驻村工作会议上的讲话", ["刘 敏 坚", "(2007年1月16日)", *PARAS])
+    [s] = archive_html(session, "http://a.cn/2.html", html)
+    assert (s.title, s.speaker, s.speech_date, s.occasion) == ("在全县驻村工作会议上的讲话", "刘敏坚", "2007-01-16",
+                                                             "全县驻村工作会议")
+    assert s.paragraphs == PARAS and s.text == "\n".join(PARAS)
+    assert s.script == "simplified" and not s.truncated and s.cleaner_version
+    assert [h["text"][:2] for h in s.outline] == ["一、", "二、", "三、", "四、"]
+
+
+def test_reclean_updates_speeches_in_place(session: Session) -> None:
+    html = html_page("讲话", PARAS)
+    [s] = archive_html(session, "http://a.cn/3.html", html)
+    s.text = "stale text from an older cleaner"
+    session.commit()
+    outcome = store.reclean(session, s.capture, SiteRules(body_selector="div.c"), "site-a")
+    session.commit()
+    [again] = session.scalars(select(Speech)).all()
+    assert again.id == s.id and again.text == "\n".join(PARAS) and outcome.changed == 1
+
+
+def test_copies_across_scripts_truncation_and_edits_form_one_group(session: Session) -> None:
+    full = archive_html(session, "http://a.cn/full.html", html_page("讲话", PARAS), site="full")[0]
+    trad = archive_html(session, "http://b.tw/t.html", to_traditional(html_page("講話", PARAS)), site="trad")[0]
+    cut = archive_html(session, "http://c.cn/cut.html", html_page("讲话", PARAS[:3] + [
+        PARAS[3][:20] + "……(未完,全文共1200字,当前仅显示300字)"]), site="cut")[0]
+    edited = [p.replace("全县", "XX县").replace(",", ",") for p in PARAS[1:]]  # no salutation, placeholders, widths
+    edit = archive_html(session, "http://d.cn/e.html", html_page("讲话", edited), site="edit")[0]
+    groups = {s.id: s.group_id for s in session.scalars(select(Speech))}
+    assert len({groups[x.id] for x in (full, trad, cut, edit)}) == 1
+    group = session.get(DupGroup, groups[full.id])
+    assert group.canonical_id == full.id and group.size == 4
+    assert trad.script == "traditional" and cut.truncated
+
+
+def test_a_better_copy_becomes_canonical_when_it_arrives(session: Session) -> None:
+    cut = archive_html(session, "http://c.cn/cut.html", html_page("讲话", PARAS[:4] + ["……还剩3页未读,继续阅读"]))[0]
+    assert session.get(DupGroup, cut.group_id).canonical_id == cut.id
+    full = archive_html(session, "http://a.cn/full.html", html_page("讲话", PARAS))[0]
+    assert full.group_id == cut.group_id
+    assert session.get(DupGroup, cut.group_id).canonical_id == full.id
+
+
+def _compilation_pieces() -> list[str]:
+    html, _ = decode_html((SITE / "gaozi" / "huibian.html").read_bytes())
+    return [s.text for s in clean_page([html]).speeches]
+
+
+def test_different_reports_on_one_theme_stay_apart(session: Session) -> None:
+    pieces = _compilation_pieces()
+    assert len(pieces) >= 4
+    for n, text in enumerate(pieces):
+        archive_html(session, f"http://g.cn/{n}.html", html_page(f"汇报{n}", text.split("\n")))
+    assert session.scalar(select(func.count()).select_from(DupGroup)) == len(pieces)
+
+
+def test_rebuild_gives_the_same_groups(session: Session) -> None:
+    for n, paras in enumerate([PARAS, PARAS[1:], [p + "。" for p in PARAS[:5]]]):
+        archive_html(session, f"http://x.cn/{n}.html", html_page("讲话", paras))
+    for n, text in enumerate(_compilation_pieces()[:3]):
+        archive_html(session, f"http://g.cn/{n}.html", html_page(f"汇报{n}", text.split("\n")))
+
+    def partition() -> set[frozenset[int]]:
+        members: dict[int, set[int]] = {}
+        for s in session.scalars(select(Speech)):
+            members.setdefault(s.group_id, set()).add(s.id)
+        return {frozenset(m) for m in members.values()}
+
+    before = partition()
+    dedup.rebuild(session)
+    session.commit()
+    assert partition() == before and len(before) == 4
+
+
+@pytest.fixture
+def searchable(session: Session) -> Session:
+    archive_html(session, "http://a.cn/s.html", html_page("在全县驻村工作会议上的讲话", ["刘 敏 坚", "(2007年1月16日)", *PARAS]),
+                 site="甲网")
+    archive_html(session, "http://b.tw/t.html", to_traditional(html_page("農村基層組織建設動員會的講話", [
+        "同志們:", "縣委決定召開創建農村基層組織建設先進縣動員大會,明確任務,落實責任,齊心協力抓好創建工作。",
+        "黨的基層組織是黨的全部工作和戰鬥力的基礎,要選準配強村級領導班子,加強黨員隊伍建設。"])), site="乙网")
+    archive_html(session, "http://c.cn/r.html", html_page("关于例会制度的汇报", [
+        "近年来,××乡为加强对村两委主要干部的教育、管理和培养,采取了二推一选、创业承诺等措施。",
+        "推行例会制度,最根本目的就是要提高村干部的能力和水平,把他们培养成为民办实事的基层干部。"]), site="丙网")
+    return session
+
+
+def titles(session: Session, q: str, **kw) -> set[str]:  # noqa: ANN003 - filter fields
+    return {h.speech.title for h in search(session, q, Filters(**kw) if kw else None, limit=100)}
+
+
+def test_search_finds_one_and_two_character_words_in_either_script(searchable: Session) -> None:
+    assert titles(searchable, "驻村") == {"在全县驻村工作会议上的讲话"}
+    assert titles(searchable, "县") >= {"在全县驻村工作会议上的讲话", "農村基層組織建設動員會的講話"}
+    assert titles(searchable, "战斗") == {"農村基層組織建設動員會的講話"}          # simplified query, traditional copy
+    assert titles(searchable, "幹部") == {"关于例会制度的汇报"}                    # traditional query, simplified copy
+
+
+def test_search_phrases_and_operators(searchable: Session) -> None:
+    assert titles(searchable, '"克服急躁情绪"') == {"在全县驻村工作会议上的讲话"}
+    assert titles(searchable, '"急躁 情绪"') == set()
+    assert titles(searchable, "例会 OR 驻村") == {"在全县驻村工作会议上的讲话", "关于例会制度的汇报"}
+    assert titles(searchable, "工作 -例会") == {"在全县驻村工作会议上的讲话", "農村基層組織建設動員會的講話"}
+    assert titles(searchable, "干部 NOT 驻村 NOT 战斗") == {"关于例会制度的汇报"}
+    assert titles(searchable, "100%_") == set()  # LIKE wildcards are matched literally
+
+
+def test_search_filters_and_snippets(searchable: Session) -> None:
+    assert titles(searchable, "工作", site="乙网") == {"農村基層組織建設動員會的講話"}
+    assert titles(searchable, "工作", speaker="刘敏坚") == {"在全县驻村工作会议上的讲话"}
+    assert titles(searchable, "工作", date_from="2007-01-01", date_to="2007-12-31") == {"在全县驻村工作会议上的讲话"}
+    [hit] = search(searchable, "急躁情绪")
+    assert "克服【急躁情绪】,二是" in hit.snippet and hit.count == 1
+
+
+@pytest.mark.parametrize("bad", ['"unclosed', "OR 驻村", "驻村 OR", "NOT", "  "])
+def test_malformed_queries_say_why(bad: str) -> None:
+    with pytest.raises(QueryError):
+        parse_query(bad)
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "csv", "parquet"])
+def test_export_formats_read_back(searchable: Session, tmp_path: Path, fmt: str) -> None:
+    out = tmp_path / f"speeches.{fmt}"
+    assert export(searchable, fmt, out) == 3
+    stored = {s.id: s for s in searchable.scalars(select(Speech))}
+    if fmt == "jsonl":
+        rows = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    elif fmt == "csv":
+        rows = list(csv.DictReader(out.open(encoding="utf-8")))
+        for r in rows:
+            r["id"] = int(r["id"])
+            r["paragraphs"] = json.loads(r["paragraphs"])
+    else:
+        rows = pq.read_table(out).to_pylist()
+        assert pq.read_schema(out).names == list(FIELDS)
+    assert {r["id"] for r in rows} == set(stored)
+    for r in rows:
+        assert r["text"] == stored[r["id"]].text and r["paragraphs"] == stored[r["id"]].paragraphs
+    assert not list(tmp_path.glob(".*part"))
+
+
+def test_canonical_only_export_and_bom(searchable: Session, tmp_path: Path) -> None:
+    archive_html(searchable, "http://z.cn/dup.html", html_page("讲话", PARAS[:4] + ["……还剩3页未读,继续阅读"]))
+    assert export(searchable, "jsonl", tmp_path / "all.jsonl") == 4
+    assert export(searchable, "jsonl", tmp_path / "canon.jsonl", Filters(canonical_only=True)) == 3
+    export(searchable, "csv", tmp_path / "bom.csv", bom=True)
+    assert (tmp_path / "bom.csv").read_bytes().startswith(b"\xef\xbb\xbf")
+
+
+def test_failed_export_leaves_no_file_under_the_final_name(searchable: Session, tmp_path: Path) -> None:
+    out = tmp_path / "x.jsonl"
+
+    def interrupt(n: int) -> None:
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):  # stopped after the second of three rows
+        export(searchable, "jsonl", out, progress=interrupt, progress_every=2)
+    assert not out.exists() and not list(tmp_path.glob(".*part"))
+    with pytest.raises(ValueError, match="unknown export format"):
+        export(searchable, "xml", out)
+    with pytest.raises(ValueError, match="does not exist"):
+        export(searchable, "jsonl", tmp_path / "missing" / "x.jsonl")

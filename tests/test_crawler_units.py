@@ -1,0 +1,87 @@
+"""Charset detection, canonical URLs and source files — the crawler's pure parts."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from crawler.encoding import decode_html
+from crawler.sources import SourceError, load_source, parse_source
+from crawler.urls import canonical, is_continuation
+
+TEXT = "<html><head>{meta}</head><body><p>同志们:今天召开全县农村基层组织建设工作会议,县委领导同志出席会议并讲话。</p></body></html>"
+
+
+@pytest.mark.parametrize("enc,header,meta,expected", [
+    ("utf-8", None, "", "utf-8"),
+    ("gb18030", None, '<meta charset="gb2312">', "gb18030"),          # GB2312 declared in the page only
+    ("gb18030", None, "", "gb18030"),                                   # nothing declared at all
+    ("gb18030", "utf-8", "", "gb18030"),                                # header wrong
+    ("big5hkscs", None, "", "big5hkscs"),                               # Big5, nothing declared
+    ("big5hkscs", "utf-8", '<meta charset="utf-8">', "big5hkscs"),      # Big5, header and meta both wrong
+    ("big5hkscs", "gbk", "", "big5hkscs"),                              # Big5 sent as GBK
+    ("utf-8", "gbk", "", "utf-8"),                                      # UTF-8 sent as GBK
+])
+def test_decoding_survives_missing_and_wrong_charsets(enc: str, header: str | None, meta: str, expected: str) -> None:
+    source_text = TEXT.format(meta=meta)
+    if enc == "big5hkscs":
+        from cleaners.chars import to_traditional
+        source_text = to_traditional(source_text)
+    text, used = decode_html(source_text.encode(enc), header)
+    assert used == expected
+    assert text == source_text
+
+
+def test_bom_and_undecodable_bytes() -> None:
+    assert decode_html("\ufeff讲话".encode("utf-8"))[0] == "讲话"
+    text, _ = decode_html(b"\xff\xfe\xfa" * 3 + "讲话".encode("gb18030"))
+    assert text  # never raises; undecodable bytes are replaced, the raw page is kept in the archive
+
+
+@pytest.mark.parametrize("url,expected", [
+    ("HTTP://Example.CN:80/a/1.html?utm_source=weibo&id=3&from=timeline#top", "http://example.cn/a/1.html?id=3"),
+    ("https://example.cn/a?b=2&a=1", "https://example.cn/a?a=1&b=2"),
+    ("http://127.0.0.1:8000/x.html?spm=a.b.c", "http://127.0.0.1:8000/x.html"),
+])
+def test_canonical_urls(url: str, expected: str) -> None:
+    assert canonical(url) == expected
+
+
+@pytest.mark.parametrize("first,link,same", [
+    ("http://x.cn/gov/liu-2007.html", "http://x.cn/gov/liu-2007_2.html", True),
+    ("http://x.cn/a/123.html", "http://x.cn/a/123_3.html", True),
+    ("http://x.cn/a/show.php?id=5", "http://x.cn/a/show.php?id=5&page=2", True),
+    ("http://x.cn/a/123.html", "http://x.cn/a/124.html", False),
+    ("http://x.cn/a/123.html", "http://x.cn/a/123.html", False),
+])
+def test_continuation_pages(first: str, link: str, same: bool) -> None:
+    assert is_continuation(first, link) is same
+
+
+def test_demo_source_loads_and_rebases() -> None:
+    src = load_source("demo").with_base_url("http://127.0.0.1:9999")
+    assert src.start_urls == ("http://127.0.0.1:9999/",)
+    assert src.allowed_domains == ("127.0.0.1",)
+    assert src.rules_for("http://127.0.0.1:9999/gov/x.html").body_selector == "div#zoom"
+    assert src.rules_for("http://127.0.0.1:9999/doc/x.html").body_selector is None
+
+
+@pytest.mark.parametrize("data,message", [
+    ({"start_urls": ["http://x.cn/"]}, "missing required field 'name'"),
+    ({"name": "x", "start_urls": ["/list"]}, "is not absolute"),
+    ({"name": "x", "start_urls": ["http://x.cn/"], "article_patterns": ["(unclosed"]}, "bad regular expression"),
+    ({"name": "x", "start_urls": ["http://x.cn/"], "colour": "red"}, "unknown field"),
+])
+def test_bad_source_files_say_what_is_wrong(data: dict, message: str) -> None:
+    with pytest.raises(SourceError, match=message):
+        parse_source(data, Path("sources/x.toml"))
+
+
+def test_unknown_source_lists_the_known_ones(tmp_path: Path) -> None:
+    with pytest.raises(SourceError, match="known sources: .*demo"):
+        load_source("nosuchsite")
+    broken = tmp_path / "broken.toml"
+    broken.write_text("name = [", encoding="utf-8")
+    with pytest.raises(SourceError, match="not valid TOML"):
+        load_source(str(broken))
