@@ -8,7 +8,7 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, OperationalError
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 import settings
@@ -48,7 +48,10 @@ def open_archive(url: str | None = None, migrate: bool = True) -> Engine:
         if not folder.is_dir():
             raise ArchiveError(f"folder for the SQLite archive does not exist: {folder}")
     kwargs = {"pool_pre_ping": True} if parsed.get_backend_name() != "sqlite" else {}
-    engine = create_engine(url, **kwargs)
+    try:
+        engine = create_engine(url, **kwargs)
+    except (NoSuchModuleError, ImportError) as exc:
+        raise ArchiveError(f"not a database URL we can use: {url!r} ({exc})") from exc
     if parsed.get_backend_name() == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
     try:

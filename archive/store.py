@@ -69,6 +69,14 @@ class Fetched:
     fetched_at: datetime
 
 
+def unchanged_capture(session: Session, source: Source, page: Fetched) -> Capture | None:
+    """The stored capture of this URL with exactly this body, if any: re-crawls store nothing twice."""
+    digest = hashlib.sha256(page.body).hexdigest()
+    return session.scalar(select(Capture).where(Capture.source_id == source.id, Capture.root_id.is_(None),
+                                                Capture.canonical_url == page.canonical_url,
+                                                Capture.body_sha256 == digest).limit(1))
+
+
 def save_capture(session: Session, source: Source, run: CrawlRun | None, page: Fetched,
                  root: Capture | None = None, part_index: int = 0) -> Capture:
     capture = Capture(source_id=source.id, run_id=run.id if run else None, url=page.url, final_url=page.final_url,

@@ -52,6 +52,9 @@ class ArchivePipeline:
         rules = source.rules_for(first.canonical_url)
         with self.Session.begin() as session:
             run = session.get(CrawlRun, self.run_id)
+            if store.unchanged_capture(session, self.source, first) is not None:
+                self.stats.inc_value("archive/unchanged")
+                return item
             root = store.save_capture(session, self.source, run, first)
             for n, part in enumerate(item.parts[1:], start=1):
                 store.save_capture(session, self.source, run, part, root=root, part_index=n)
