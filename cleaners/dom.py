@@ -20,8 +20,9 @@ _HIDDEN_DECL = re.compile(
     r"|(?:width|height)\s*:\s*0(?:px)?\s*;.*overflow\s*:\s*hidden", re.I | re.S)
 _CSS_RULE = re.compile(r"([^{}]+)\{([^{}]*)\}")
 _WHITE = {"#fff", "#ffffff", "white", "rgb(255,255,255)", "#fefefe"}
-_DROP_TAGS = ("script", "style", "noscript", "iframe", "form", "button", "select", "input", "textarea",
-              "nav", "footer", "aside", "template", "svg", "canvas", "object", "embed")
+_ALWAYS_DROP = ("script", "style", "noscript", "iframe", "button", "select", "input", "textarea", "template", "svg",
+                "canvas", "object", "embed")
+_FURNITURE_TAGS = ("form", "nav", "footer", "aside")
 # class/id tokens of page furniture: navigation, breadcrumbs, related lists, share and tool rows.
 _CHROME_TOKENS = {"nav", "navbar", "menu", "breadcrumb", "breadcrumbs", "crumb", "crumbs", "position", "location",
                   "weizhi", "dqwz", "footer", "foot", "copyright", "related", "relate", "relation", "xiangguan",
@@ -129,20 +130,30 @@ def _tokens(el: etree._Element) -> set[str]:
 
 
 def remove_chrome_blocks(root: etree._Element, keep: etree._Element | None = None) -> list[Removal]:
-    """Remove non-content tags and blocks whose class or id names page furniture."""
+    """Remove non-content tags and blocks whose class or id names page furniture.
+
+    A block holding most of the page's text is never furniture, whatever its tag or class says:
+    ASP.NET pages wrap everything in a <form>, some CMSs put the article in a "side" column.
+    """
     removals = []
+    total = len(text_of(root)) or 1
     for el in list(root.iter()):
         if not isinstance(el.tag, str) or el is keep or el.getparent() is None:
             continue
         if keep is not None and el in keep.iterancestors():
             continue
         reason = None
-        if el.tag in _DROP_TAGS:
+        if el.tag in _ALWAYS_DROP:
             reason = "chrome.tag"
-        elif el.tag not in ("html", "body") and _tokens(el) & _CHROME_TOKENS:
+        elif el.tag in ("html", "body", "head") or len(text_of(el)) > 0.4 * total:
+            reason = None
+        elif el.tag in _FURNITURE_TAGS:
+            reason = "chrome.tag"
+        elif _tokens(el) & _CHROME_TOKENS:
             reason = "chrome.block"
         if reason:
             text = text_of(el) if el.tag not in ("script", "style") else ""
+            total -= len(text)
             if text:
                 removals.append(Removal(reason, text))
             _remove(el)

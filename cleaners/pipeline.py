@@ -90,9 +90,23 @@ def _extract_part(html: str, url: str, rules: SiteRules) -> tuple[etree._Element
                                     favor_recall=True, include_comments=False, include_tables=True,
                                     include_links=False, deduplicate=False, output_format="txt")
     if extracted and len(extracted) > 50:
-        return root, [ln for ln in extracted.splitlines() if ln.strip()], removals, "trafilatura"
+        return root, _trafilatura_lines(extracted), removals, "trafilatura"
     main = root.find("body")
     return root, dom.lines(main if main is not None else root), removals, "fallback"
+
+
+def _trafilatura_lines(extracted: str) -> list[str]:
+    """trafilatura's text as lines: table rows ("| a | b |") split into cells, and a list bullet
+    it left on a line of its own joined to the item that follows."""
+    out: list[str] = []
+    for line in extracted.splitlines():
+        if line.lstrip().startswith("|"):
+            out += [c.strip() for c in re.split(r"(?<!\\)\|", line.strip().strip("|"))]
+        elif out and out[-1].strip() in ("-", "*", "•"):
+            out[-1] = "- " + line.strip()
+        else:
+            out.append(line)
+    return [ln.replace("\\|", "|").strip() for ln in out if ln.strip()]
 
 
 def _run(paras: list[Para], removals: list[Removal], facts: dict[str, object], out: StepOut) -> list[Para]:

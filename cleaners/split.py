@@ -55,6 +55,16 @@ def _explicit(paras: list[Para]) -> tuple[list[Segment], list[Removal]] | None:
     return segments, removals
 
 
+def _opens_next(paras: list[Para], i: int) -> bool:
+    """A stand-alone title starts a new document only if an opening or a first heading follows it."""
+    nxt = next((p for p in paras[i + 1:] if isinstance(p, str)), None)
+    if nxt is None:
+        return False
+    folded = fold(nxt).strip()
+    top = P.TOP_HEADING.match(folded)
+    return _opening(folded) or bool(top and cn_number(top.group(1)) == 1)
+
+
 def _boundaries(paras: list[Para], min_chars: int) -> list[int]:
     starts = [0]
     last_top = 0
@@ -69,7 +79,7 @@ def _boundaries(paras: list[Para], min_chars: int) -> list[int]:
             (number == 1 and last_top >= 2)
             or bool(P.SALUTATION.match(folded))
             or bool(re.search(r"(?:汇报|报告)如下[:。]?$", folded))
-            or (bool(P.DOC_TITLE.match(folded)) and not top))
+            or (bool(P.DOC_TITLE.match(folded)) and not top and _opens_next(paras, i)))
         if seam:
             start = i
             while start - 1 > starts[-1] and isinstance(paras[start - 1], str) \

@@ -165,8 +165,11 @@ def _chrome_reason(folded: str) -> str | None:
         return "chrome.prev_next"
     if P.DOC_META.match(folded) or len(P.UPLOAD_FIELDS.findall(folded)) >= 2:
         return "chrome.doc_meta"
-    if P.DATE_LINE.match(folded) or len(P.META_FIELDS.findall(folded)) >= 2 and len(folded) < 100:
+    if P.DATE_LINE.match(folded) or P.META_LABEL.match(folded) or (
+            len(P.META_FIELDS.findall(folded)) >= 2 and len(folded) < 100):
         return "chrome.page_meta"
+    if P.LANG_SWITCH.match(folded):
+        return "chrome.widget"
     if re.sub(r"^[-·•\s]+", "", folded) in P.WIDGET_WORDS or _tool_row(folded) or P.COUNTER.match(folded):
         return "chrome.widget"
     if P.COPYRIGHT.match(folded):
@@ -213,8 +216,30 @@ def remove_chrome(paras: list[Para]) -> StepOut:
         i += 1
     out = _drop_lines(kept, _chrome_reason)
     out.removals[:0] = removals
+    out.paras, edge = _edge_runs(out.paras)
+    out.removals += edge
     out.facts = page_facts(paras)
     return out
+
+
+def _menu_item(folded: str) -> bool:
+    return len(folded) <= 8 and not re.search(r"[。!?,;:、]", folded)
+
+
+def _edge_runs(paras: list[Para], run: int = 3) -> tuple[list[Para], list[Removal]]:
+    """Menus left above the text and bullet lists left below it: runs of three or more items."""
+    def items(seq: list[Para], is_item) -> int:  # noqa: ANN001 - predicate
+        n = 0
+        while n < len(seq) and isinstance(seq[n], str) and is_item(fold(seq[n]).strip()):
+            n += 1
+        return n if n >= run else 0
+
+    head = items(paras, _menu_item)
+    tail = items(paras[::-1], lambda f: _menu_item(f) or bool(re.match(r"^[-·•](\s|$)", f)))
+    tail = min(tail, len(paras) - head)
+    removals = [Removal("chrome.nav", p) for p in paras[:head] if isinstance(p, str)]
+    removals += [Removal("chrome.related", p) for p in paras[len(paras) - tail:] if isinstance(p, str)]
+    return paras[head: len(paras) - tail], removals
 
 
 def _list_item(folded: str) -> bool:
