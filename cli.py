@@ -310,9 +310,12 @@ def demo(db_file: Path) -> None:
         click.echo(f"pages {data['pages']} · speeches {data['speeches']} · duplicate groups {data['groups']} "
                    f"({data['groups_with_copies']} with several copies) · truncated {data['truncated']} · "
                    f"mojibake {data['mojibake']} · flagged for review {data['needs_review']}")
-        click.echo("\nsample search for 驻村 (simplified) — also finds traditional copies:")
-        for h in search(session, "驻村", limit=5):
-            click.echo(f"  #{h.speech.id} {h.speech.title} [{h.speech.site}]\n      {h.snippet}")
+        for query, note in (("驻村", "a two-character word"), ("基层组织", "simplified query, traditional copies too")):
+            hits = search(session, query, limit=50)
+            trad = [h for h in hits if h.speech.script == "traditional"]
+            click.echo(f"\nsample search for {query} ({note}): {len(hits)} speeches, {len(trad)} in traditional script")
+            for h in [h for h in hits if h not in trad][:2] + trad[:2]:
+                click.echo(f"  #{h.speech.id} {h.speech.title} [{h.speech.site}, {h.speech.script}]\n      {h.snippet}")
     engine.dispose()
     db = f"sqlite:///{db_file}"
     click.echo(f"\nnext:\n  speech-archive --db {db} search '基層 OR 基层'\n"

@@ -19,12 +19,13 @@ def crawl_settings(source: Source, db_url: str, log_level: str = "WARNING", prog
     s.set("CLOSESPIDER_PAGECOUNT", source.max_pages)
     s.set("LOG_LEVEL", log_level)
     s.set("PROGRESS_ENABLED", progress)
+    s.set("LOG_INSTALL_ROOT_HANDLER", True)
     return s
 
 
 def run_crawl(source: Source, db_url: str, log_level: str = "WARNING", progress: bool = True) -> dict:
     """Crawl ``source`` into the archive at ``db_url``; returns the crawl's stats."""
-    process = CrawlerProcess(crawl_settings(source, db_url, log_level, progress), install_root_handler=True)
+    process = CrawlerProcess(crawl_settings(source, db_url, log_level, progress))
     crawler = process.create_crawler(SpeechSpider)
     process.crawl(crawler, source=source)
     process.start()
