@@ -322,3 +322,26 @@ def demo(db_file: Path) -> None:
                f"  speech-archive --db {db} search '\"农村基层组织建设\"' --canonical\n"
                f"  speech-archive --db {db} export --format parquet --out speeches.parquet\n"
                f"  speech-archive --db {db} runs")
+
+
+@main.command("scheduler")
+@click.option("--sources-dir", type=click.Path(file_okay=False, path_type=Path),
+              default=Path(str(settings.get("sources_dir"))), show_default=True, help="Folder of source files.")
+@click.pass_context
+@user_errors
+def scheduler_cmd(ctx: click.Context, sources_dir: Path) -> None:
+    """Run every source's crawl on its schedule, each in its own process, until stopped."""
+    import logging
+
+    from scheduler import run_forever
+
+    if not sources_dir.is_dir():
+        raise FileNotFoundError(f"no sources folder {sources_dir}")
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    open_archive(ctx.obj["db"]).dispose()
+    run_forever(ctx.obj["db"], sources_dir)
+
+
+if __name__ == "__main__":
+    main()
+

@@ -40,10 +40,11 @@ class ArchivePipeline:
 
     def close_spider(self) -> None:
         reason = self.crawler.stats.get_value("finish_reason") or "finished"
+        stats = self.crawler.stats.get_stats()
         with self.Session.begin() as session:
             run = session.get(CrawlRun, self.run_id)
-            store.finish_run(session, run, "finished" if reason == "finished" else "interrupted",
-                             self.crawler.stats.get_stats())
+            run.errors += stats.get("httperror/response_ignored_count", 0) + stats.get("downloader/exception_count", 0)
+            store.finish_run(session, run, "finished" if reason == "finished" else "interrupted", stats)
         self.engine.dispose()
 
     def process_item(self, item: PageItem) -> PageItem:
@@ -63,6 +64,10 @@ class ArchivePipeline:
             try:
                 result = clean_page(item.text_parts, first.canonical_url, rules)
             except PageError as exc:
+                self._failed(run, first.canonical_url, exc)
+                return item
+            except Exception as exc:  # a cleaner bug must not cost the raw page: keep it, re-clean later
+                self.crawler.spider.logger.exception("cleaner crashed on %s", first.canonical_url)
                 self._failed(run, first.canonical_url, exc)
                 return item
             outcome = store.save_speeches(session, root, result, source.site or _host(first.canonical_url))

@@ -136,6 +136,7 @@ def test_speeches_flags_and_groups(db: Session) -> None:
 def test_run_is_recorded(db: Session) -> None:
     [run] = db.scalars(select(CrawlRun)).all()
     assert run.status == "finished" and run.pages == 9 and run.speeches_new == len(db.scalars(select(Speech)).all())
+    assert run.errors == 1  # the list links one dead page; the crawl goes on and says so
 
 
 @pytest.mark.parametrize("query,expected_title", [
@@ -192,7 +193,7 @@ def test_clean_command_offline(cli) -> None:  # noqa: ANN001
     assert {"paywall.omitted", "paywall.truncated", "chrome.breadcrumb", "chrome.toc"} <= reasons
 
 
-COMMANDS = ["crawl", "clean", "reclean", "search", "export", "runs", "stats", "dedup", "group", "demo"]
+COMMANDS = ["crawl", "clean", "reclean", "search", "export", "runs", "stats", "dedup", "group", "demo", "scheduler"]
 
 
 @pytest.mark.parametrize("command", [None, *COMMANDS])
