@@ -43,7 +43,7 @@ class ArchivePipeline:
         stats = self.crawler.stats.get_stats()
         with self.Session.begin() as session:
             run = session.get(CrawlRun, self.run_id)
-            run.errors += stats.get("httperror/response_ignored_count", 0) + stats.get("downloader/exception_count", 0)
+            run.errors += errors_in(stats)
             store.finish_run(session, run, "finished" if reason == "finished" else "interrupted", stats)
         self.engine.dispose()
 
@@ -86,6 +86,12 @@ class ArchivePipeline:
         self.stats.inc_value("archive/stored", outcome.new)
         self.stats.inc_value("archive/duplicate", outcome.duplicates)
         self.stats.inc_value("clean/flagged", outcome.flagged)
+
+
+def errors_in(stats: dict) -> int:
+    """Dead links and failed downloads; requests robots.txt forbade are not errors."""
+    ignored = stats.get("downloader/exception_type_count/scrapy.exceptions.IgnoreRequest", 0)
+    return (stats.get("httperror/response_ignored_count", 0) + stats.get("downloader/exception_count", 0) - ignored)
 
 
 def _host(url: str) -> str:
