@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 import re
 import sqlite3
+from collections.abc import Iterator
+from contextlib import ExitStack
 from pathlib import Path
 
 import pyarrow.parquet as pq
@@ -14,7 +16,7 @@ from sqlalchemy import create_engine, select
 from sqlalchemy.orm import Session
 
 from archive.models import Capture, CrawlRun, DupGroup, Speech
-from tests.conftest import run_cli
+from tests.conftest import pg_schema, run_cli
 
 ARTICLES = {"/xuexila/zhucun.html", "/wenmi/ruanruo.html", "/doc/liu-2007.html", "/gov/liu-2007.html",
             "/tw/dongyuan.html", "/cn/dongyuan.html", "/gaozi/huibian.html", "/fwxs/zhucun-2.html"}
@@ -28,41 +30,17 @@ NOISE = ["gzu521", "学;习", "fanwenxs", "范文先", "gaozihui", "稿子汇", 
 
 
 @pytest.fixture(scope="module", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def crawled(request: pytest.FixtureRequest, demo_site, cli, tmp_path_factory) -> str:  # noqa: ANN001
-    """Crawl the sample site once per backend through the console script; return the archive URL."""
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path_factory.mktemp('crawl') / 'archive.sqlite3'}"
-        teardown = None
-    else:
-        db_url = request.getfixturevalue("pg_url_module")
-        url, teardown = db_url, None
-    result = run_cli(cli, "--db", url, "crawl", "demo", "--base-url", demo_site.url)
-    assert result.returncode == 0, result.stderr
-    assert "crawl of demo: finished" in result.stdout
-    yield url
-    if teardown:
-        teardown()
-
-
-@pytest.fixture(scope="module")
-def pg_url_module():  # noqa: ANN201 - yields a URL
-    from tests.conftest import PG_SERVER, _pg_available
-    import os
-    import uuid
-    from sqlalchemy import text
-    problem = _pg_available()
-    if problem:
-        if os.environ.get("SPEECH_ARCHIVE_REQUIRE_PG"):
-            pytest.fail(f"PostgreSQL is required here but unreachable: {problem}")
-        pytest.skip(f"no PostgreSQL server: {problem}")
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(PG_SERVER)
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    yield f"{PG_SERVER}?options=-csearch_path%3D{schema}"
-    with admin.begin() as conn:
-        conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-    admin.dispose()
+def crawled(request: pytest.FixtureRequest, demo_site, cli, tmp_path_factory) -> Iterator[str]:  # noqa: ANN001
+    """Crawl the sample site once per backend through the console script; yield the archive URL."""
+    with ExitStack() as stack:
+        if request.param == "sqlite":
+            url = f"sqlite:///{tmp_path_factory.mktemp('crawl') / 'archive.sqlite3'}"
+        else:
+            url = stack.enter_context(pg_schema())
+        result = run_cli(cli, "--db", url, "crawl", "demo", "--base-url", demo_site.url)
+        assert result.returncode == 0, result.stderr
+        assert "crawl of demo: finished" in result.stdout
+        yield url
 
 
 @pytest.fixture
