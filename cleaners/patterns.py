@@ -26,9 +26,13 @@ DOMAIN_RE = re.compile(DOMAIN)
 # (资/料来.源,于:gzu521学;习/网 ]gzu521.com. J is the junk allowed between two characters.
 _J = r"[^\w\n]{0,3}"
 _BRAND = rf"(?:[a-z0-9{CJK}]{_J}){{1,14}}?[网站库汇]"
+_SOURCE_WORD = rf"(?:资{_J}料{_J})?(?:来{_J}源|出{_J}自|转{_J}自|摘{_J}自|本{_J}文{_J}来{_J}自)(?:{_J}于)?"
+# The brand ends in 网/站/库/汇, or the phrase runs on to the site's address.
 OBFUSCATED_SOURCE = re.compile(
-    rf"[(\[【{{]?\s*(?:资{_J}料{_J})?(?:来{_J}源|出{_J}自|转{_J}自|摘{_J}自|本{_J}文{_J}来{_J}自)"
-    rf"(?:{_J}于)?{_J}{_BRAND}{_J}(?:{DOMAIN})?\s*[)\]】}}]?")
+    rf"[(\[【{{]?\s*{_SOURCE_WORD}{_J}(?:{_BRAND}{_J}(?:{DOMAIN})?|[^\n。!?]{{0,20}}?{DOMAIN})\s*[)\]】}}]?")
+# Forum "jammer" text: runs of one-to-three-character ASCII tokens, most of them punctuation,
+# that anti-copy plugins insert at line breaks ("/ G- k; W% a% |( ^# n% J3").
+JAMMER = re.compile(r"(?:[!-~]{1,3}[ \t]+){5,}[!-~]{1,3}")
 # A domain with the brand that precedes it, left inside a paragraph: "(稿子汇 www.gaozihui.com)".
 INLINE_DOMAIN = re.compile(
     rf"[(\[【]?\s*(?:{H}{{1,8}}[网站库汇]\s*[,:]?\s*)?(?:(?:e-?mail|邮箱|电子邮件)\s*[:]?\s*)?(?:[\w.+-]+@)?{DOMAIN}\s*[)\]】]?")
@@ -50,7 +54,7 @@ TRUNCATED = re.compile(
 STATED_LENGTH = re.compile(r"(?:全文|全篇|本文)(?:共|约)?\s*(\d+)\s*字")
 # Document-site preview limits: the rest of the document was not shown.
 PREVIEW_LIMIT = re.compile(
-    r"^(?:还剩\s*\d+\s*页未读.*|本(?:资源|文档|文)只(?:提供|能预览|预览)\s*(?:前)?\s*\d+\s*页.*"
+    r"^(?:还剩\s*\d+\s*页未读.*|本(?:资源|文档|文)(?:只|仅)(?:提供|能预览|预览|展示)\s*(?:前)?\s*\d+\s*页.*"
     r"|(?:全部|完整)(?:文档|内容)请下载.*|预览已结束.*|试读已结束.*)$")
 # Preview widgets that do not by themselves say text is missing.
 PREVIEW_WIDGET = re.compile(

@@ -7,7 +7,9 @@ text, an opening formula ("现将……汇报如下:") or a stand-alone document
 
 from __future__ import annotations
 
+import math
 import re
+from collections import Counter
 from dataclasses import dataclass
 
 from cleaners import patterns as P
@@ -65,6 +67,34 @@ def _opens_next(paras: list[Para], i: int) -> bool:
     return _opening(folded) or bool(top and cn_number(top.group(1)) == 1)
 
 
+def _bigrams(paras: list[Para]) -> Counter[str]:
+    text = "".join(fold(p) for p in paras if isinstance(p, str))
+    return Counter(text[k:k + 2] for k in range(len(text) - 1) if "\u4e00" <= text[k] <= "\u9fff")
+
+
+def _cosine(a: Counter[str], b: Counter[str]) -> float:
+    dot = sum(v * b[k] for k, v in a.items())
+    norm = math.sqrt(sum(v * v for v in a.values()) * sum(v * v for v in b.values()))
+    return dot / norm if norm else 0.0
+
+
+def _intro_start(paras: list[Para], seg_start: int, seam: int, window: int = 8) -> int:
+    """A report often opens with a paragraph before its 一、: move the seam back over (at most two)
+    non-heading paragraphs whose vocabulary belongs with what follows rather than what precedes."""
+    start = seam
+    after = _bigrams(paras[seam: seam + window])
+    while start - 1 > seg_start + 1 and seam - start < 2:
+        cand = paras[start - 1]
+        if not isinstance(cand, str) or P.HEADING.match(fold(cand).strip()) or P.TOP_HEADING.match(fold(cand).strip()):
+            break
+        mine = _bigrams([cand])
+        before = _bigrams(paras[max(seg_start, start - 1 - window): start - 1])
+        if _cosine(mine, after) <= _cosine(mine, before):
+            break
+        start -= 1
+    return start
+
+
 def _boundaries(paras: list[Para], min_chars: int) -> list[int]:
     starts = [0]
     last_top = 0
@@ -85,6 +115,8 @@ def _boundaries(paras: list[Para], min_chars: int) -> list[int]:
             while start - 1 > starts[-1] and isinstance(paras[start - 1], str) \
                     and _opening(fold(str(paras[start - 1])).strip()) and i - start < 3:
                 start -= 1
+            if start == i and number == 1:
+                start = _intro_start(paras, starts[-1], i)
             starts.append(start)
             last_top = 0
         if top:

@@ -105,6 +105,13 @@ def _is_obfuscated(fragment: str) -> bool:
     return len(re.findall(rf"(?<=[{P.CJK}])[^\w\s,.:;!?(){P.CJK}]|(?<=[{P.CJK}])[/.;:,](?=[{P.CJK}])", fragment)) >= 2
 
 
+def _is_jammer(fragment: str) -> bool:
+    """Many tokens carry punctuation: not an English phrase or a list of numbers."""
+    tokens = fragment.split()
+    marked = sum(1 for t in tokens if re.search(r"[^a-z0-9]", t))
+    return marked >= 3 and marked >= 0.3 * len(tokens)
+
+
 def _brand_line(folded: str) -> bool:
     if len(folded) > 24 or P.TOP_HEADING.match(folded) or re.search(r"[。!?;]", folded):
         return False
@@ -127,6 +134,7 @@ def remove_watermarks(paras: list[Para]) -> StepOut:
             continue
         spans = [m.span() for m in P.OBFUSCATED_SOURCE.finditer(folded) if _is_obfuscated(m.group(0))]
         spans += [m.span() for m in P.INLINE_DOMAIN.finditer(folded)]
+        spans += [m.span() for m in P.JAMMER.finditer(folded) if _is_jammer(m.group(0))]
         if not spans:
             kept.append(p)
             continue
