@@ -47,33 +47,84 @@ def to_traditional(text: str) -> str:
     return _S2T.convert(text)
 
 
-def fold(text: str) -> str:
-    """Comparison form of ``text`` with exactly its length: simplified, half-width, lower case."""
+_WIDE = re.compile(r"[\uff01-\uff5e\u3000\u00a0]")
+_CJK_CHAR = re.compile(r"[\u4e00-\u9fff]")
+_CJK_ANY = re.compile(rf"[{CJK}]")
+_FOLDED: dict[str, str] = {}
+_FOLD_CACHE_SIZE = 20000
+
+
+def _fold_uncached(text: str) -> str:
     simp = _T2S.convert(text)
     if len(simp) != len(text):
         simp = "".join(_t2s_char(c) for c in text)
-    return simp.translate(_WIDTH).lower()
+    if _WIDE.search(simp):
+        simp = simp.translate(_WIDTH)
+    return simp.lower()
+
+
+def fold(text: str) -> str:
+    """Comparison form of ``text`` with exactly its length: simplified, half-width, lower case.
+
+    Cached, because every cleaning step folds the same paragraphs again; ``prefold`` fills the
+    cache for a whole page in one OpenCC call."""
+    folded = _FOLDED.get(text)
+    if folded is None:
+        if len(_FOLDED) >= _FOLD_CACHE_SIZE:
+            _FOLDED.clear()
+        folded = _FOLDED[text] = _fold_uncached(text)
+    return folded
+
+
+def prefold(paras: list[str]) -> None:
+    """Fold many paragraphs at once (one OpenCC call instead of one per paragraph)."""
+    todo = [p for p in paras if p not in _FOLDED and "\n" not in p]
+    if not todo:
+        return
+    folded = _fold_uncached("\n".join(todo)).split("\n")
+    if len(folded) == len(todo):
+        if len(_FOLDED) + len(todo) >= _FOLD_CACHE_SIZE:
+            _FOLDED.clear()
+        _FOLDED.update(zip(todo, folded))
+
+
+def clear_fold_cache() -> None:
+    _FOLDED.clear()
+
+
+_ALNUM_WIDE = re.compile(r"[\uff10-\uff19\uff21-\uff3a\uff41-\uff5a\u3000\u00a0]")
+_TONE = re.compile(r"[āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜ]")
 
 
 def normalise_text(text: str) -> str:
     """Undo typographic tricks that hide or split words; keep everything a reader sees."""
-    text = unicodedata.normalize("NFC", INVISIBLE.sub("", text))
-    text = text.translate(_ALNUM_WIDTH)
-    text = _PINYIN.sub("", text)
-    # PDF-style letter spacing (江 西 省 地 方 标 准): only runs of three or more spaced characters.
-    text = _SPACED_RUN.sub(lambda m: m.group(0).replace(" ", ""), text)
-    return re.sub(r"[ \t]+", " ", text).strip()
+    text = INVISIBLE.sub("", text)
+    if not unicodedata.is_normalized("NFC", text):
+        text = unicodedata.normalize("NFC", text)
+    if _ALNUM_WIDE.search(text):
+        text = text.translate(_ALNUM_WIDTH)
+    if _TONE.search(text):
+        text = _PINYIN.sub("", text)
+    if " " in text or "\t" in text:
+        # PDF-style letter spacing (江 西 省 地 方 标 准): only runs of three or more spaced characters.
+        text = _SPACED_RUN.sub(lambda m: m.group(0).replace(" ", ""), text)
+        text = re.sub(r"[ \t]+", " ", text)
+    return text.strip()
+
+
+@lru_cache(maxsize=65536)
+def _script_char(ch: str) -> int:
+    """+1 for a traditional-only character, -1 for a simplified-only one, 0 for a shared one."""
+    return (_T2S.convert(ch) != ch) - (_S2T.convert(ch) != ch)
 
 
 def script_of(text: str) -> str:
-    """'traditional' or 'simplified', by which conversion would change more characters."""
-    sample = "".join(c for c in text[:4000] if "\u4e00" <= c <= "\u9fff")
+    """'traditional' or 'simplified', by which script's own characters are more frequent."""
+    sample = _CJK_CHAR.findall(text[:1500])
     if not sample:
         return "unknown"
-    trad = sum(1 for a, b in zip(sample, _T2S.convert(sample)) if a != b)
-    simp = sum(1 for a, b in zip(sample, _S2T.convert(sample)) if a != b)
-    return "traditional" if trad > simp else "simplified"
+    return "traditional" if sum(map(_script_char, sample)) > 0 else "simplified"
 
 
 def cjk_count(text: str) -> int:
-    return sum(1 for c in text if "\u3400" <= c <= "\u9fff")
+    return len(_CJK_ANY.findall(text))

@@ -145,12 +145,15 @@ def remove_chrome_blocks(root: etree._Element, keep: etree._Element | None = Non
         reason = None
         if el.tag in _ALWAYS_DROP:
             reason = "chrome.tag"
-        elif el.tag in ("html", "body", "head") or len(text_of(el)) > 0.4 * total:
-            reason = None
+        elif el.tag in ("html", "body", "head"):
+            continue
         elif el.tag in _FURNITURE_TAGS:
             reason = "chrome.tag"
-        elif _tokens(el) & _CHROME_TOKENS:
+        elif (el.get("class") or el.get("id")) and _tokens(el) & _CHROME_TOKENS:
             reason = "chrome.block"
+        if reason and reason != "chrome.tag" or el.tag in _FURNITURE_TAGS:
+            if len(text_of(el)) > 0.4 * total:
+                reason = None
         if reason:
             text = text_of(el) if el.tag not in ("script", "style") else ""
             total -= len(text)
@@ -189,12 +192,14 @@ def lines(el: etree._Element) -> list[str]:
 
 
 def meta(root: etree._Element, *names: str) -> str | None:
-    for name in names:
-        for el in root.xpath(f'//meta[@name="{name}" or @property="{name}" or @itemprop="{name}"]'):
-            content = (el.get("content") or "").strip()
-            if content:
-                return content
-    return None
+    """The first non-empty <meta> content among ``names`` (name, property or itemprop)."""
+    found: dict[str, str] = {}
+    for el in root.iter("meta"):
+        content = (el.get("content") or "").strip()
+        for key in ("name", "property", "itemprop"):
+            if el.get(key) and content:
+                found.setdefault(el.get(key), content)
+    return next((found[n] for n in names if n in found), None)
 
 
 def page_title(root: etree._Element) -> str:

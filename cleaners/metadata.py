@@ -89,4 +89,4 @@ def gap_flags(paras: list[Para]) -> dict[str, object]:
 
 
 def has_mojibake(text: str) -> bool:
-    return bool(P.MOJIBAKE.search(fold(text)))
+    return "\ufffd" in text or ("??" in text and bool(P.MOJIBAKE.search(fold(text))))

@@ -22,6 +22,7 @@ DOMAIN = (r"(?:https?://)?(?:www\.)?[a-z0-9][a-z0-9-]{0,30}(?:\.[a-z0-9-]{1,30})
           r"\.(?:com|cn|net|org|cc|info|top|vip|xyz|site|work|wang|club|me|tw|hk|biz|co)"
           r"(?![a-z0-9])(?:/[\w./?=&%#-]*)?")
 DOMAIN_RE = re.compile(DOMAIN)
+DOMAIN_HINT = re.compile(r"\.(?:com|cn|net|org|cc|info|top|vip|xyz|site|work|wang|club|me|tw|hk|biz|co)(?![a-z0-9])")
 # "资料来源于 XX网" with junk punctuation wedged between the characters to defeat exact matching:
 # (资/料来.源,于:gzu521学;习/网 ]gzu521.com. J is the junk allowed between two characters.
 _J = r"[^\w\n]{0,3}"
@@ -30,6 +31,7 @@ _SOURCE_WORD = rf"(?:资{_J}料{_J})?(?:来{_J}源|出{_J}自|转{_J}自|摘{_J}
 # The brand ends in 网/站/库/汇, or the phrase runs on to the site's address.
 OBFUSCATED_SOURCE = re.compile(
     rf"[(\[【{{]?\s*{_SOURCE_WORD}{_J}(?:{_BRAND}{_J}(?:{DOMAIN})?|[^\n。!?]{{0,20}}?{DOMAIN})\s*[)\]】}}]?")
+SOURCE_HINT = re.compile(r"来.{0,3}源|出.{0,3}自|转.{0,3}自|摘.{0,3}自|本.{0,3}文.{0,3}来")
 # Forum "jammer" text: runs of one-to-three-character ASCII tokens, most of them punctuation,
 # that anti-copy plugins insert at line breaks ("/ G- k; W% a% |( ^# n% J3").
 JAMMER = re.compile(r"(?:[!-~]{1,3}[ \t]+){5,}[!-~]{1,3}")
@@ -51,6 +53,9 @@ OMITTED = re.compile(
 TRUNCATED = re.compile(
     rf"{ELLIPSIS}?\s*[(\[【]?\s*(?:未完(?:待续)?[,。\s]*(?:全文|剩余|余下)|全文共\s*\d+\s*字|当前仅显示\s*\d+\s*字"
     rf"|(?:登录|登陆|注册|开通会员|成为会员|升级vip|付费)后?(?:即可)?(?:查看|阅读|浏览)(?:全文|完整|剩余))")
+# Cheap look-ups that must succeed before the costly paywall patterns are tried.
+OMITTED_HINT = re.compile(r"(?:省略|隐藏|略去|屏蔽).{0,8}\d|\d.{0,3}字")
+TRUNCATED_HINT = re.compile(r"未完|全文|显示|登录|登陆|注册|会员|vip|付费")
 STATED_LENGTH = re.compile(r"(?:全文|全篇|本文)(?:共|约)?\s*(\d+)\s*字")
 # Document-site preview limits: the rest of the document was not shown.
 PREVIEW_LIMIT = re.compile(
@@ -78,6 +83,7 @@ EDITOR_LINE = re.compile(
 PHOTO_CREDIT = re.compile(
     rf"[(\[]?\s*(?:(?:新华社|中新社|人民网|本报|央视|新华网)?\s*(?:特约)?记者\s*(?:{H}{{2,4}}\s*){{1,3}}/?\s*摄"
     rf"|(?:图片来源|图片|摄影|图)\s*[:/]\s*{H}{{2,10}})\s*[)\]]?")
+CREDIT_HINT = re.compile(r"摄|图|《")
 PAPER_SOURCE = re.compile(
     rf"[(\[]?\s*《\s*{H}{{2,12}}\s*》\s*[(\[]?\s*(\d{{4}})\s*年\s*(\d{{1,2}})\s*月\s*(\d{{1,2}})\s*日\s*"
     r"(?:第?\s*\d+\s*版)?\s*[)\]]?\s*[)\]]?")

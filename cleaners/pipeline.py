@@ -10,13 +10,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-import lxml.html
 import trafilatura
 from lxml import etree
 
 import settings
 from cleaners import dom, text
-from cleaners.chars import fold, script_of
+from cleaners.chars import fold, prefold, script_of
 from cleaners.metadata import SpeechMeta, gap_flags, has_mojibake, take_header
 from cleaners.split import split_speeches
 from cleaners.types import Para, Removal, StepOut, texts
@@ -76,23 +75,43 @@ def _select(root: etree._Element, selector: str | None) -> etree._Element | None
     return found[0] if found else None
 
 
-def _extract_part(html: str, url: str, rules: SiteRules) -> tuple[etree._Element, list[str], list[Removal], str]:
-    """DOM layer for one HTML part: its root, body lines, removals and which extractor ran."""
+@dataclass(frozen=True)
+class PageInfo:
+    """What the page says about itself, read before any cleaning touches the tree."""
+
+    title: str
+    site_name: str | None
+    publish_date: str | None
+
+
+def _page_info(root: etree._Element, rules: SiteRules) -> PageInfo:
+    title_el = _select(root, rules.title_selector)
+    date_el = _select(root, rules.date_selector)
+    date = _iso_date(dom.text_of(date_el)) if date_el is not None else None
+    date = date or _iso_date(dom.meta(root, "article:published_time", "pubdate", "publishdate", "PubDate", "date"))
+    return PageInfo(title=dom.text_of(title_el) if title_el is not None else dom.page_title(root),
+                    site_name=dom.meta(root, "og:site_name", "site_name", "SiteName"), publish_date=date)
+
+
+def _extract_part(html: str, url: str, rules: SiteRules) -> tuple[PageInfo, list[str], list[Removal], str]:
+    """DOM layer for one HTML part: what the page says of itself, body lines, removals, extractor."""
     root = dom.parse(html)
+    info = _page_info(root, rules)
     removals = dom.remove_hidden(root)
     body = _select(root, rules.body_selector)
     removals += dom.remove_chrome_blocks(root, keep=body)
     if body is not None:
         dom.link_targets(body)
-        return root, dom.lines(body), removals, "selector"
+        return info, dom.lines(body), removals, "selector"
     dom.link_targets(root)
-    extracted = trafilatura.extract(lxml.html.tostring(root, encoding="unicode"), url=url or None,
-                                    favor_recall=True, include_comments=False, include_tables=True,
-                                    include_links=False, deduplicate=False, output_format="txt")
+    # fast=True: no fallback extractors; on these pages it is both quicker and more accurate.
+    extracted = trafilatura.extract(root, url=url or None, fast=True, favor_recall=True, include_comments=False,
+                                    include_tables=True, include_links=False, deduplicate=False,
+                                    output_format="txt")
     if extracted and len(extracted) > 50:
-        return root, _trafilatura_lines(extracted), removals, "trafilatura"
+        return info, _trafilatura_lines(extracted), removals, "trafilatura"
     main = root.find("body")
-    return root, dom.lines(main if main is not None else root), removals, "fallback"
+    return info, dom.lines(main if main is not None else root), removals, "fallback"
 
 
 def _trafilatura_lines(extracted: str) -> list[str]:
@@ -121,22 +140,20 @@ def clean_page(parts: list[str], url: str = "", rules: SiteRules | None = None) 
     rules = rules or SiteRules()
     removals: list[Removal] = []
     paras: list[Para] = []
-    first_root = None
+    info: PageInfo | None = None
     extractor = ""
     for html in parts:
-        root, lines, dropped, extractor = _extract_part(html, url, rules)
-        first_root = first_root if first_root is not None else root
+        part_info, lines, dropped, extractor = _extract_part(html, url, rules)
+        info = info or part_info
         paras += lines
         removals += dropped
-    assert first_root is not None, "clean_page needs at least one part"
-    title_el = _select(first_root, rules.title_selector)
-    title = dom.text_of(title_el) if title_el is not None else dom.page_title(first_root)
+    assert info is not None, "clean_page needs at least one part"
+    title = info.title
     facts: dict[str, object] = {}
-    date_el = _select(first_root, rules.date_selector)
-    meta_date = dom.meta(first_root, "article:published_time", "pubdate", "publishdate", "PubDate", "date")
     extracted_chars = sum(len(p) for p in texts(paras))
 
     paras = _run(paras, removals, facts, text.normalise(paras))
+    prefold(texts(paras))
     paras = _run(paras, removals, facts, text.apply_source_rules(paras, rules.noise_patterns()))
     paras = _run(paras, removals, facts, text.remove_paywall(paras))
     paras = _run(paras, removals, facts, text.remove_watermarks(paras))
@@ -160,14 +177,10 @@ def clean_page(parts: list[str], url: str = "", rules: SiteRules | None = None) 
                                flags["gaps"], has_mojibake(joined), script_of(joined), n))
     kept = sum(len(s.text) for s in speeches)
     needs_review = extracted_chars > 0 and (1 - kept / extracted_chars) > float(settings.get("review_share"))
-    publish = None
-    if date_el is not None:
-        publish = _iso_date(dom.text_of(date_el))
-    publish = publish or _iso_date(meta_date) or facts.get("publish_date")
-    return CleanResult(title=title, site_name=dom.meta(first_root, "og:site_name", "site_name", "SiteName"),
-                       publish_date=publish, region=facts.get("region"), speeches=speeches,
-                       removals=removals, extracted_chars=extracted_chars,
-                       needs_review=needs_review or not speeches, extractor=extractor)
+    return CleanResult(title=title, site_name=info.site_name, publish_date=info.publish_date or facts.get("publish_date"),
+                       region=facts.get("region"), speeches=speeches, removals=removals,
+                       extracted_chars=extracted_chars, needs_review=needs_review or not speeches,
+                       extractor=extractor)
 
 
 def _iso_date(value: str | None) -> str | None:

@@ -98,13 +98,16 @@ def _intro_start(paras: list[Para], seg_start: int, seam: int, window: int = 8) 
 def _boundaries(paras: list[Para], min_chars: int) -> list[int]:
     starts = [0]
     last_top = 0
+    offsets = [0]  # offsets[i]: characters in paras[:i]
+    for p in paras:
+        offsets.append(offsets[-1] + (len(p) if isinstance(p, str) else 0))
     for i, p in enumerate(paras):
         if not isinstance(p, str):
             continue
         folded = fold(p).strip()
         top = P.TOP_HEADING.match(folded)
         number = cn_number(top.group(1)) if top else 0
-        enough = _chars(paras[starts[-1]: i]) >= min_chars
+        enough = offsets[i] - offsets[starts[-1]] >= min_chars
         seam = enough and (
             (number == 1 and last_top >= 2)
             or bool(P.SALUTATION.match(folded))

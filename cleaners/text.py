@@ -67,7 +67,7 @@ def remove_paywall(paras: list[Para]) -> StepOut:
             kept.append(p)
             continue
         folded = fold(p)
-        cut = P.TRUNCATED.search(folded)
+        cut = P.TRUNCATED.search(folded) if P.TRUNCATED_HINT.search(folded) else None
         if cut:
             head = p[: cut.start()].strip()
             if head:
@@ -85,7 +85,7 @@ def remove_paywall(paras: list[Para]) -> StepOut:
             removals.append(Removal("paywall.preview_widget", p))
             continue
         pos = 0
-        for m in P.OMITTED.finditer(folded):
+        for m in (P.OMITTED.finditer(folded) if P.OMITTED_HINT.search(folded) else ()):
             head = p[pos: m.start()].strip()
             if head:
                 kept.append(head)
@@ -105,6 +105,16 @@ def _is_obfuscated(fragment: str) -> bool:
     return len(re.findall(rf"(?<=[{P.CJK}])[^\w\s,.:;!?(){P.CJK}]|(?<=[{P.CJK}])[/.;:,](?=[{P.CJK}])", fragment)) >= 2
 
 
+def _source_phrases(folded: str) -> list[tuple[int, int]]:
+    """Obfuscated "来源于 XX网" phrases, tried only around the places a source word occurs."""
+    spans = []
+    for hint in P.SOURCE_HINT.finditer(folded):
+        m = P.OBFUSCATED_SOURCE.search(folded, max(0, hint.start() - 12), hint.end() + 80)
+        if m and m.start() <= hint.start() and _is_obfuscated(m.group(0)):
+            spans.append(m.span())
+    return spans
+
+
 def _is_jammer(fragment: str) -> bool:
     """Many tokens carry punctuation: not an English phrase or a list of numbers."""
     tokens = fragment.split()
@@ -113,7 +123,7 @@ def _is_jammer(fragment: str) -> bool:
 
 
 def _brand_line(folded: str) -> bool:
-    if len(folded) > 24 or P.TOP_HEADING.match(folded) or re.search(r"[。!?;]", folded):
+    if len(folded) > 24 or folded[-1:] not in "网站汇库档家" or P.TOP_HEADING.match(folded) or re.search(r"[。!?;]", folded):
         return False
     if not P.BRAND_LINE.match(folded) or P.RELATED_HEAD.match(folded):
         return False
@@ -132,9 +142,11 @@ def remove_watermarks(paras: list[Para]) -> StepOut:
         if _brand_line(folded.strip()):
             removals.append(Removal("watermark.brand_line", p))
             continue
-        spans = [m.span() for m in P.OBFUSCATED_SOURCE.finditer(folded) if _is_obfuscated(m.group(0))]
-        spans += [m.span() for m in P.INLINE_DOMAIN.finditer(folded)]
-        spans += [m.span() for m in P.JAMMER.finditer(folded) if _is_jammer(m.group(0))]
+        spans = _source_phrases(folded)
+        if P.DOMAIN_HINT.search(folded):
+            spans += [m.span() for m in P.INLINE_DOMAIN.finditer(folded)]
+        if folded.count(" ") >= 5:
+            spans += [m.span() for m in P.JAMMER.finditer(folded) if _is_jammer(m.group(0))]
         if not spans:
             kept.append(p)
             continue
@@ -155,6 +167,10 @@ def _merge(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
         else:
             merged.append((s, e))
     return merged
+
+
+_LEADING_BULLET = re.compile(r"^[-·•\s]+")
+_SPACES = re.compile(r"\s+")
 
 
 def _tool_row(folded: str) -> bool:
@@ -178,7 +194,7 @@ def _chrome_reason(folded: str) -> str | None:
         return "chrome.page_meta"
     if P.LANG_SWITCH.match(folded):
         return "chrome.widget"
-    if re.sub(r"^[-·•\s]+", "", folded) in P.WIDGET_WORDS or _tool_row(folded) or P.COUNTER.match(folded):
+    if _LEADING_BULLET.sub("", folded) in P.WIDGET_WORDS or _tool_row(folded) or P.COUNTER.match(folded):
         return "chrome.widget"
     if P.COPYRIGHT.match(folded):
         return "chrome.copyright"
@@ -289,6 +305,9 @@ def remove_site_voice(paras: list[Para]) -> StepOut:
             kept.append(p)
             continue
         folded = fold(p)
+        if not P.CREDIT_HINT.search(folded):
+            kept.append(p)
+            continue
         spans = [m.span() for m in P.PHOTO_CREDIT.finditer(folded)]
         for m in P.PAPER_SOURCE.finditer(folded):
             spans.append(m.span())
@@ -303,10 +322,11 @@ def remove_site_voice(paras: list[Para]) -> StepOut:
 
 def remove_title_repeats(paras: list[Para], title: str) -> StepOut:
     """Drop lines that only repeat the page title (above the text, or below it as chrome)."""
-    key = re.sub(r"\s+", "", fold(title))
+    key = _SPACES.sub("", fold(title))
     if not key:
         return StepOut(paras)
-    return _drop_lines(paras, lambda f: "chrome.title_repeat" if re.sub(r"\s+", "", f) == key else None)
+    return _drop_lines(paras, lambda f: "chrome.title_repeat" if len(f) < 2 * len(key) and _SPACES.sub("", f) == key
+                       else None)
 
 
 def remove_repeated_blocks(paras: list[Para], min_chars: int = 12) -> StepOut:
@@ -316,7 +336,7 @@ def remove_repeated_blocks(paras: list[Para], min_chars: int = 12) -> StepOut:
     removals: list[Removal] = []
     for p in paras:
         if isinstance(p, str) and len(p) >= min_chars:
-            key = re.sub(r"\s+", "", fold(p))
+            key = _SPACES.sub("", fold(p))
             if key in seen:
                 removals.append(Removal("repeat.block", p))
                 continue
