@@ -19,6 +19,7 @@ import settings
 from archive import dedup, store
 from archive.db import ArchiveError, open_archive, sessions
 from archive.export import FORMATS, export
+from archive.learn import site_boilerplate
 from archive.models import Capture, CrawlRun, DupGroup, Source, Speech
 from archive.search import Filters, QueryError, search
 from cleaners import CleanResult, PageError, SiteRules, clean_page
@@ -134,6 +135,13 @@ def reclean(ctx: click.Context, source_name: str | None) -> None:
         stmt = stmt.join(Source).where(Source.name == source_name)
     captures = session.scalars(stmt).all()
     rules_by_source: dict[str, object] = {}
+    learned: dict[str, frozenset[str]] = {}
+
+    def boilerplate(site: str) -> frozenset[str]:  # learned once per site, before its pages change
+        if site not in learned:
+            learned[site] = site_boilerplate(session, site)
+        return learned[site]
+
     totals = Counter()
     with click.progressbar(captures, label="recleaning", file=sys.stderr) as bar:
         for cap in bar:
@@ -146,7 +154,7 @@ def reclean(ctx: click.Context, source_name: str | None) -> None:
             src = rules_by_source[name]
             rules = src.rules_for(cap.canonical_url) if src else SiteRules()
             try:
-                outcome = store.reclean(session, cap, rules, urlparse(cap.canonical_url).netloc)
+                outcome = store.reclean(session, cap, rules, urlparse(cap.canonical_url).netloc, boilerplate)
             except PageError as exc:
                 click.echo(f"\nskipped capture {cap.id} ({cap.canonical_url}): {exc}", err=True)
                 totals["failed"] += 1

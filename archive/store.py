@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -17,6 +18,7 @@ from sqlalchemy.orm import Session
 from archive import dedup
 from archive.models import Blob, Capture, CrawlRun, Source, Speech, utcnow
 from cleaners import CleanResult, SiteRules, clean_page
+from cleaners.learned import remove_learned
 from cleaners.chars import fold
 
 
@@ -142,8 +144,20 @@ def capture_parts(session: Session, root: Capture) -> list[Capture]:
     return [root, *parts]
 
 
-def reclean(session: Session, capture: Capture, rules: SiteRules, site: str) -> SaveOutcome:
+Learned = Callable[[str], frozenset[str]]
+
+
+def clean_capture(html: list[str], url: str, rules: SiteRules, site: str, learned: Learned | None) -> CleanResult:
+    """All cleaning layers for one page: general and source rules, then what was learned of its site."""
+    result = clean_page(html, url, rules)
+    if learned is not None:
+        result = remove_learned(result, learned(result.site_name or site))
+    return result
+
+
+def reclean(session: Session, capture: Capture, rules: SiteRules, site: str,
+            learned: Learned | None = None) -> SaveOutcome:
     """Clean a stored capture (and its continuation parts) again with the current cleaners."""
     parts = capture_parts(session, capture)
     html = [raw_body(p).decode(p.encoding, errors="replace") for p in parts]
-    return save_speeches(session, capture, clean_page(html, capture.canonical_url, rules), site)
+    return save_speeches(session, capture, clean_capture(html, capture.canonical_url, rules, site, learned), site)

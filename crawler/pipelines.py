@@ -14,8 +14,12 @@ from sqlalchemy.orm import Session
 from archive import store
 from archive.db import open_archive, sessions
 from archive.models import CrawlRun
-from cleaners import PageError, clean_page
+from archive.learn import site_boilerplate
+from cleaners import PageError
 from crawler.items import PageItem
+
+
+RELEARN_EVERY = 50
 
 
 class ArchivePipeline:
@@ -24,6 +28,7 @@ class ArchivePipeline:
         self.stats = crawler.stats
         self.db_url = crawler.settings.get("ARCHIVE_DB")
         self.run_id: int | None = None
+        self.learned: dict[str, tuple[frozenset[str], int]] = {}
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ArchivePipeline:
@@ -61,8 +66,10 @@ class ArchivePipeline:
                 store.save_capture(session, self.source, run, part, root=root, part_index=n)
             run.pages += len(item.parts)
             self.stats.inc_value("archive/pages", len(item.parts))
+            site = source.site or _host(first.canonical_url)
             try:
-                result = clean_page(item.text_parts, first.canonical_url, rules)
+                result = store.clean_capture(item.text_parts, first.canonical_url, rules, site,
+                                             lambda name: self._learned(session, name))
             except PageError as exc:
                 self._failed(run, first.canonical_url, exc)
                 return item
@@ -70,9 +77,17 @@ class ArchivePipeline:
                 self.crawler.spider.logger.exception("cleaner crashed on %s", first.canonical_url)
                 self._failed(run, first.canonical_url, exc)
                 return item
-            outcome = store.save_speeches(session, root, result, source.site or _host(first.canonical_url))
+            outcome = store.save_speeches(session, root, result, site)
             self._count(session, run, outcome)
         return item
+
+    def _learned(self, session: Session, site: str) -> frozenset[str]:
+        """The site's learned chrome, relearned after every ``RELEARN_EVERY`` pages of that site."""
+        cached = self.learned.get(site)
+        if cached is None or cached[1] >= RELEARN_EVERY:
+            cached = (site_boilerplate(session, site), 0)
+        self.learned[site] = (cached[0], cached[1] + 1)
+        return cached[0]
 
     def _failed(self, run: CrawlRun, url: str, exc: Exception) -> None:
         run.errors += 1

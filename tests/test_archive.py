@@ -225,3 +225,27 @@ def test_failed_export_leaves_no_file_under_the_final_name(searchable: Session, 
         export(searchable, "xml", out)
     with pytest.raises(ValueError, match="does not exist"):
         export(searchable, "jsonl", tmp_path / "missing" / "x.jsonl")
+
+
+def test_learned_layer_removes_a_sites_own_chrome_on_reclean(session: Session) -> None:
+    from archive.learn import site_boilerplate
+    from cleaners.learned import learn
+
+    chrome = "扫一扫,关注公众号获取更多讲话稿"
+    speeches = []
+    for n, text in enumerate(_compilation_pieces()):  # different speeches of one site, all ending the same way
+        paras = ["同志们:", *text.split("\n"), "谢谢大家!", chrome]
+        speeches += archive_html(session, f"http://s.cn/{n}.html", html_page(f"讲话{n}", paras), site="丁网")
+    assert len({s.group_id for s in speeches}) >= 4
+    other = archive_html(session, "http://o.cn/1.html", html_page("讲话", PARAS + [chrome]), site="戊网")[0]
+    learned = site_boilerplate(session, "丁网")
+    assert learned == {chrome} and site_boilerplate(session, "戊网") == frozenset()
+    assert learn([(1, ["同志们:", chrome])] * 6) == frozenset()  # one speech six times teaches nothing
+    for s in speeches:  # relearning as it goes: removed chrome still counts, so nothing is forgotten
+        store.reclean(session, s.capture, SiteRules(body_selector="div.c"), "丁网", lambda site: site_boilerplate(session, site))
+    session.commit()
+    assert site_boilerplate(session, "丁网") == {chrome}
+    for s in session.scalars(select(Speech).where(Speech.site == "丁网")):
+        assert chrome not in s.text and s.text.startswith("同志们:") and s.text.endswith("谢谢大家!")
+        assert {"reason": "learned.boilerplate", "text": chrome} in s.removals
+    assert chrome in session.get(Speech, other.id).text
