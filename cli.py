@@ -301,7 +301,7 @@ def group(ctx: click.Context, group_id: int) -> None:
 def demo(db_file: Path) -> None:
     """Serve the bundled sample site on 127.0.0.1, crawl it into a fresh SQLite archive, show the result."""
     from crawler.run import run_crawl
-    from demo.server import DemoSite
+    from demo.server import DEMO_SOURCE, DemoSite
 
     for suffix in ("", "-wal", "-shm"):
         Path(f"{db_file}{suffix}").unlink(missing_ok=True)
@@ -309,7 +309,7 @@ def demo(db_file: Path) -> None:
     started = time.monotonic()
     with DemoSite() as site:
         click.echo(f"serving the sample site at {site.url}")
-        source = load_source("demo").with_base_url(site.url)
+        source = load_source(str(DEMO_SOURCE)).with_base_url(site.url)
         run_crawl(source, url)
     engine = open_archive(url)
     with sessions(engine)() as session:

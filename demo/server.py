@@ -13,6 +13,7 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 SITE = Path(__file__).resolve().parent / "site"
+DEMO_SOURCE = Path(__file__).resolve().parent / "source.toml"  # sources/demo.toml links here
 # Content-Type per path prefix; the first match wins.
 CONTENT_TYPES = (("/wenmi/", "text/html; charset=gbk"), ("/gov/", "text/html"),
                  ("/tw/", "text/html; charset=utf-8"), ("/", "text/html; charset=utf-8"))

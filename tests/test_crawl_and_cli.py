@@ -211,3 +211,21 @@ def test_demo_command(cli, tmp_path: Path) -> None:  # noqa: ANN001
     assert re.search(r"pages 9 · speeches 1\d · duplicate groups \d+ \(3 with several copies\)", result.stdout)
     assert "speech-archive --db sqlite:///demo-archive.sqlite3 search" in result.stdout
     assert sqlite3.connect(tmp_path / "demo-archive.sqlite3").execute("select count(*) from speeches").fetchone()[0] >= 14
+
+
+def test_scrapy_crawl_command_runs_the_same_spider(demo_site, tmp_path: Path) -> None:  # noqa: ANN001
+    import os
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parent.parent
+    source = tmp_path / "site.toml"
+    source.write_text((root / "demo" / "source.toml").read_text(encoding="utf-8").replace(
+        'base_url = "http://127.0.0.1:8765"', f'base_url = "{demo_site.url}"'), encoding="utf-8")
+    db = tmp_path / "scrapy.sqlite3"
+    scrapy = Path(sys.executable).parent / "scrapy"
+    result = subprocess.run([str(scrapy), "crawl", "speeches", "-a", f"source={source}", "-s", "LOG_LEVEL=WARNING"],
+                            cwd=root, capture_output=True, text=True, timeout=120,
+                            env={**os.environ, "SPEECH_ARCHIVE_DB": f"sqlite:///{db}"})
+    assert result.returncode == 0, result.stderr
+    assert sqlite3.connect(db).execute("select count(*) from speeches").fetchone()[0] >= 14
