@@ -120,7 +120,7 @@ def _script_char(ch: str) -> int:
 
 def script_of(text: str) -> str:
     """'traditional' or 'simplified', by which script's own characters are more frequent."""
-    sample = _CJK_CHAR.findall(text[:1500])
+    sample = _CJK_CHAR.findall(text[:600])
     if not sample:
         return "unknown"
     return "traditional" if sum(map(_script_char, sample)) > 0 else "simplified"
