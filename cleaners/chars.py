@@ -85,7 +85,7 @@ def prefold(paras: list[str]) -> None:
     if len(folded) == len(todo):
         if len(_FOLDED) + len(todo) >= _FOLD_CACHE_SIZE:
             _FOLDED.clear()
-        _FOLDED.update(zip(todo, folded))
+        _FOLDED.update(zip(todo, folded, strict=True))
 
 
 def clear_fold_cache() -> None:

@@ -8,7 +8,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import trafilatura
 from lxml import etree
@@ -65,7 +65,6 @@ class CleanResult:
     needs_review: bool
     extractor: str
     cleaner_version: str = CLEANER_VERSION
-    notes: list[str] = field(default_factory=list)
 
 
 def _select(root: etree._Element, selector: str | None) -> etree._Element | None:

@@ -7,6 +7,7 @@ text, an opening formula ("现将……汇报如下:") or a stand-alone document
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 from collections import Counter
@@ -135,7 +136,7 @@ def split_speeches(paras: list[Para], min_chars: int) -> tuple[list[Segment], li
     else:
         starts = _boundaries(paras, min_chars) + [len(paras)]
         segments = []
-        for a, b in zip(starts, starts[1:]):
+        for a, b in itertools.pairwise(starts):
             seg = paras[a:b]
             first = seg[0] if seg else None
             title = None

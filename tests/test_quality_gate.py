@@ -48,7 +48,7 @@ def test_no_residual_noise(case: Case, results: dict) -> None:
 def test_compilations_split_into_exactly_the_gold_speeches(case: Case, results: dict) -> None:
     speeches = results[case.name].speeches
     assert len(speeches) == len(case.gold_texts)
-    for gold, got in zip(case.gold_texts, speeches):
+    for gold, got in zip(case.gold_texts, speeches, strict=True):
         assert char_f1(gold, got.text) >= PAGE_F1_FLOOR, got.title
 
 
