@@ -221,3 +221,41 @@ def link_targets(el: etree._Element) -> None:
     """Links inside body text keep their words and lose their targets (SEO links)."""
     for a in list(el.iter("a")):
         a.drop_tag()
+
+
+_PARAGRAPH_TAGS = {"p", "div", "td", "section", "article", "li", "font", "span", "pre", "blockquote", "dd"}
+_CJK_RUN = re.compile(r"[\u4e00-\u9fff]")
+
+
+def _own_text(el: etree._Element) -> str:
+    """Text directly inside ``el`` and inside its inline children, not in nested blocks or links."""
+    parts = [el.text or ""]
+    for child in el:
+        if isinstance(child.tag, str) and child.tag not in BLOCK_TAGS and child.tag != "a":
+            parts.append(child.text_content())
+        parts.append(child.tail or "")
+    return "".join(parts)
+
+
+def main_block(root: etree._Element, min_chars: int = 200) -> etree._Element | None:
+    """The element holding the page's running text, by where its Chinese text sits.
+
+    Each paragraph-like element credits its own Chinese characters to its parent in full and to
+    its grandparent by half, so the container of many paragraphs outscores any one of them and a
+    sidebar of short links scores little. None when no container holds ``min_chars``."""
+    scores: dict[etree._Element, float] = {}
+    for el in root.iter(*_PARAGRAPH_TAGS):
+        n = len(_CJK_RUN.findall(_own_text(el)))
+        if n < 10:
+            continue
+        parent = el.getparent()
+        if parent is None:
+            continue
+        scores[parent] = scores.get(parent, 0.0) + n
+        grand = parent.getparent()
+        if grand is not None:
+            scores[grand] = scores.get(grand, 0.0) + n / 2
+    if not scores:
+        return None
+    best = max(scores, key=scores.__getitem__)
+    return best if scores[best] >= min_chars else None

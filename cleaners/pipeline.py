@@ -1,6 +1,7 @@
 """One page (one or more HTML parts) in, clean speeches out — every removal with its reason.
 
-    DOM: hidden text → page furniture → body (source selectors, else trafilatura)
+    DOM: hidden text → page furniture → body (source selectors, else the densest text container,
+         else trafilatura)
     text: normalise → source rules → paywall → watermarks → chrome → site voice → repeats
     split into speeches → per speech: header metadata, flags
 """
@@ -103,6 +104,9 @@ def _extract_part(html: str, url: str, rules: SiteRules) -> tuple[PageInfo, list
         dom.link_targets(body)
         return info, dom.lines(body), removals, "selector"
     dom.link_targets(root)
+    block = dom.main_block(root)
+    if block is not None:
+        return info, dom.lines(block), removals, "density"
     # fast=True: no fallback extractors; on these pages it is both quicker and more accurate.
     extracted = trafilatura.extract(root, url=url or None, fast=True, favor_recall=True, include_comments=False,
                                     include_tables=True, include_links=False, deduplicate=False,

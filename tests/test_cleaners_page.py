@@ -84,10 +84,17 @@ def test_generic_extraction_without_selectors() -> None:
     html = page(f"<div class='nav'>首页 | 讲话</div><h1>在全县组织工作会议上的讲话</h1><div class='article'>{paras}</div>"
                 "<div class='footer'>版权所有 某某网</div>")
     result = clean_page([html], "http://example.cn/a/1.html")
-    assert result.extractor == "trafilatura"
+    assert result.extractor == "density"
     assert result.title == "在全县组织工作会议上的讲话"
     assert result.speeches[0].text.count("要加强领导") == 7
     assert "版权所有" not in result.speeches[0].text
+
+
+def test_trafilatura_takes_over_where_no_container_holds_the_text() -> None:
+    lines = "<br>".join(f"{BODY}第{i}段,要加强领导,落实责任。" for i in range(1, 6))
+    result = clean_page([page(f"<h1>在全县组织工作会议上的讲话</h1>{lines}")], "http://example.cn/a/2.html")
+    assert result.extractor == "trafilatura"
+    assert result.speeches[0].text.count("要加强领导") == 5
 
 
 def test_subheads_split_a_compilation_and_name_its_speeches() -> None:
