@@ -170,7 +170,8 @@ def clean_page(parts: list[str], url: str = "", rules: SiteRules | None = None) 
     removals += split_removals
     speeches = []
     for n, seg in enumerate(segments):
-        seg_title = seg.title or (title if len(segments) == 1 else f"{title}({n + 1})")
+        seg_title = seg.title or (title if len(segments) == 1 else
+                                  f"{title}({n + 1})" if title else _opening_words(seg.paras))
         body, header_removals, meta = take_header(seg.paras, seg_title)
         removals += header_removals
         flags = gap_flags(body)
@@ -184,6 +185,12 @@ def clean_page(parts: list[str], url: str = "", rules: SiteRules | None = None) 
                        region=facts.get("region"), speeches=speeches, removals=removals,
                        extracted_chars=extracted_chars, needs_review=needs_review or not speeches,
                        extractor=extractor)
+
+
+def _opening_words(paras: list[Para], n: int = 16) -> str:
+    """A stand-in title for an untitled piece of an untitled page: its first words."""
+    first = next((p for p in paras if isinstance(p, str)), "")
+    return first[:n] + ("…" if len(first) > n else "")
 
 
 def _iso_date(value: str | None) -> str | None:

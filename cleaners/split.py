@@ -59,13 +59,13 @@ def _explicit(paras: list[Para]) -> tuple[list[Segment], list[Removal]] | None:
 
 
 def _opens_next(paras: list[Para], i: int) -> bool:
-    """A stand-alone title starts a new document only if an opening or a first heading follows it."""
-    nxt = next((p for p in paras[i + 1:] if isinstance(p, str)), None)
-    if nxt is None:
+    """A stand-alone title starts a new document only if an opening follows it, or a first
+    heading (一、) within the next three paragraphs."""
+    following = [fold(p).strip() for p in paras[i + 1: i + 4] if isinstance(p, str)]
+    if not following:
         return False
-    folded = fold(nxt).strip()
-    top = P.TOP_HEADING.match(folded)
-    return _opening(folded) or bool(top and cn_number(top.group(1)) == 1)
+    tops = [P.TOP_HEADING.match(f) for f in following]
+    return _opening(following[0]) or any(t and cn_number(t.group(1)) == 1 for t in tops)
 
 
 def _bigrams(paras: list[Para]) -> Counter[str]:
@@ -99,6 +99,7 @@ def _intro_start(paras: list[Para], seg_start: int, seam: int, window: int = 8) 
 def _boundaries(paras: list[Para], min_chars: int) -> list[int]:
     starts = [0]
     last_top = 0
+    dashes = False  # the current segment already uses "——" headings
     offsets = [0]  # offsets[i]: characters in paras[:i]
     for p in paras:
         offsets.append(offsets[-1] + (len(p) if isinstance(p, str) else 0))
@@ -109,8 +110,11 @@ def _boundaries(paras: list[Para], min_chars: int) -> list[int]:
         top = P.TOP_HEADING.match(folded)
         number = cn_number(top.group(1)) if top else 0
         enough = offsets[i] - offsets[starts[-1]] >= min_chars
+        dash = bool(P.SUBTITLE.match(folded)) and i > starts[-1] + 1  # not a subtitle under the title
         seam = enough and (
-            (number == 1 and last_top >= 2)
+            (number == 1 and (last_top >= 2 or dashes))
+            # a "——" heading where the text so far was numbered 一、二、: another document's style
+            or (dash and not dashes and last_top >= 2)
             or bool(P.SALUTATION.match(folded))
             or bool(re.search(r"(?:汇报|报告)如下[:。]?$", folded))
             or (bool(P.DOC_TITLE.match(folded)) and not top and _opens_next(paras, i)))
@@ -123,8 +127,10 @@ def _boundaries(paras: list[Para], min_chars: int) -> list[int]:
                 start = _intro_start(paras, starts[-1], i)
             starts.append(start)
             last_top = 0
+            dashes = False
         if top:
             last_top = number
+        dashes = dashes or dash
     return starts
 
 
