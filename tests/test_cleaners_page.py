@@ -158,3 +158,14 @@ def test_truncated_page_is_flagged_with_stated_length_and_mojibake_is_flagged() 
     assert s.truncated and s.stated_length == 6287 and s.mojibake
     assert s.gaps == [{"after_para": 2, "kind": "truncated", "chars": None}]
     assert "??h委" in s.text  # flagged, never repaired by guessing
+
+
+def test_a_page_that_loses_most_of_its_text_is_flagged_for_review() -> None:
+    chrome = "".join(f"<p>- 2024年驻村工作总结范文第{i}篇.docx VIP</p>" for i in range(40))
+    html = page(f"<h1>讲话</h1><div class='c'><p>{BODY}</p><p>您可能关注的文档</p>{chrome}</div>")
+    result = clean_page([html], rules=SiteRules(body_selector="div.c"))
+    assert result.speeches[0].text == BODY
+    assert result.needs_review
+    clean = clean_page([page(f"<h1>讲话</h1><div class='c'><p>{BODY}</p><p>{BODY}再强调一点。</p></div>")],
+                       rules=SiteRules(body_selector="div.c"))
+    assert not clean.needs_review
