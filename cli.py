@@ -19,6 +19,7 @@ import settings
 from archive import dedup, store
 from archive.db import ArchiveError, open_archive, sessions
 from archive.export import FORMATS, export
+from archive.groups import members
 from archive.learn import site_boilerplate
 from archive.models import Capture, CrawlRun, DupGroup, Source, Speech
 from archive.search import Filters, QueryError, search
@@ -280,18 +281,19 @@ def dedup_cmd(ctx: click.Context, rebuild: bool) -> None:
 
 @main.command()
 @click.argument("group_id", type=int)
+@click.option("--diff", "show_diff", is_flag=True, help="Show each copy's differences from the canonical text.")
 @click.pass_context
 @user_errors
-def group(ctx: click.Context, group_id: int) -> None:
+def group(ctx: click.Context, group_id: int, show_diff: bool) -> None:
     """List a duplicate group's members; the canonical one is marked *."""
-    session = _session(ctx)
-    g = session.get(DupGroup, group_id)
-    if g is None:
-        raise ValueError(f"no duplicate group {group_id}")
-    for s in session.scalars(select(Speech).where(Speech.group_id == g.id).order_by(Speech.id)):
-        mark = "*" if s.id == g.canonical_id else " "
+    for m in members(_session(ctx), group_id):
+        s = m.speech
         flags = ",".join(f for f, on in (("truncated", s.truncated), ("mojibake", s.mojibake)) if on)
-        click.echo(f"{mark} #{s.id} {s.site:<10} {len(s.text):>6} chars {s.script:<11} {flags:<18} {s.url}")
+        click.echo(f"{'*' if m.canonical else ' '} #{s.id} {s.site:<10} {len(s.text):>6} chars {s.script:<11} "
+                   f"{flags:<18} {s.url}")
+        if show_diff and m.diff:
+            for line in m.diff:
+                click.echo("      " + (line if len(line) <= 160 else line[:160] + "…"))
 
 
 @main.command()

@@ -249,3 +249,16 @@ def test_learned_layer_removes_a_sites_own_chrome_on_reclean(session: Session) -
         assert chrome not in s.text and s.text.startswith("同志们:") and s.text.endswith("谢谢大家!")
         assert {"reason": "learned.boilerplate", "text": chrome} in s.removals
     assert chrome in session.get(Speech, other.id).text
+
+
+def test_group_members_show_real_differences_not_script(session: Session) -> None:
+    from archive.groups import members
+
+    full = archive_html(session, "http://a.cn/full.html", html_page("讲话", PARAS))[0]
+    trad = archive_html(session, "http://b.tw/t.html", to_traditional(html_page("講話", PARAS)))[0]
+    cut = archive_html(session, "http://c.cn/cut.html", html_page("讲话", PARAS[:4] + ["……还剩3页未读,继续阅读"]))[0]
+    by_id = {m.speech.id: m for m in members(session, full.group_id)}
+    assert by_id[full.id].canonical and by_id[full.id].diff == []
+    assert by_id[trad.id].diff == []  # the same text in the other script: nothing differs
+    removed = [line for line in by_id[cut.id].diff if line.startswith("-") and not line.startswith("---")]
+    assert removed == ["-" + p for p in PARAS[4:]]

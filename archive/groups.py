@@ -1,0 +1,41 @@
+"""Inspecting duplicate groups: each member's differences from the canonical text.
+
+Differences are computed on the simplified form of both texts, so a traditional copy shows only
+what really differs (a cut, an edit), not every character of the script conversion.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from archive.models import DupGroup, Speech
+from cleaners.chars import to_simplified
+
+
+@dataclass(frozen=True)
+class Member:
+    speech: Speech
+    canonical: bool
+    diff: list[str]  # unified-diff lines against the canonical text; empty for the canonical itself
+
+
+def members(session: Session, group_id: int, context: int = 1) -> list[Member]:
+    group = session.get(DupGroup, group_id)
+    if group is None:
+        raise ValueError(f"no duplicate group {group_id}")
+    speeches = session.scalars(select(Speech).where(Speech.group_id == group_id).order_by(Speech.id)).all()
+    canonical = next((s for s in speeches if s.id == group.canonical_id), speeches[0])
+    reference = [to_simplified(p) for p in canonical.paragraphs]
+    out = []
+    for s in speeches:
+        if s.id == canonical.id:
+            out.append(Member(s, True, []))
+            continue
+        diff = difflib.unified_diff(reference, [to_simplified(p) for p in s.paragraphs], f"#{canonical.id}",
+                                    f"#{s.id}", n=context, lineterm="")
+        out.append(Member(s, False, list(diff)))
+    return out
