@@ -286,7 +286,8 @@ def dedup_cmd(ctx: click.Context, rebuild: bool) -> None:
 @user_errors
 def group(ctx: click.Context, group_id: int, show_diff: bool) -> None:
     """List a duplicate group's members; the canonical one is marked *."""
-    for m in members(_session(ctx), group_id):
+    session = _session(ctx)
+    for m in members(session, group_id):
         s = m.speech
         flags = ",".join(f for f, on in (("truncated", s.truncated), ("mojibake", s.mojibake)) if on)
         click.echo(f"{'*' if m.canonical else ' '} #{s.id} {s.site:<10} {len(s.text):>6} chars {s.script:<11} "
@@ -294,6 +295,11 @@ def group(ctx: click.Context, group_id: int, show_diff: bool) -> None:
         if show_diff and m.diff:
             for line in m.diff:
                 click.echo("      " + (line if len(line) <= 160 else line[:160] + "…"))
+    rebuilt = session.get(DupGroup, group_id).reconstruction
+    if rebuilt:
+        sources = sorted({p["from"] for p in rebuilt["paragraphs"]})
+        click.echo(f"reconstructed from {', '.join(f'#{i}' for i in sources)}: {rebuilt['chars']} chars, "
+                   f"{rebuilt['filled']} gap(s) filled, {len(rebuilt['open_gaps'])} still open")
 
 
 @main.command()

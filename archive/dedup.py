@@ -10,26 +10,17 @@ The index lives in the database, so every new speech is checked against the whol
 from __future__ import annotations
 
 import hashlib
-import re
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 import settings
+from archive.compare import comparison_form
 from archive.models import DupGroup, Shingle, Speech
-from cleaners.chars import CJK, fold
+from archive.reconstruct import reconstruct
 
 SHINGLE = 8
 SAMPLE_MOD = 8
-_PLACEHOLDER = re.compile(r"x{2,}|×{2,}|\*{2,}|某某|[○〇]{2,}|-{2,}")
-_NOT_TEXT = re.compile(rf"[^a-z0-9{CJK}□]+")
-
-
-def comparison_form(text: str) -> str:
-    """Folded text for comparison only: the stored text keeps its published form."""
-    return _NOT_TEXT.sub("", _PLACEHOLDER.sub("□", fold(text)))
-
-
 def text_hash(text: str) -> str:
     return hashlib.sha256(comparison_form(text).encode()).hexdigest()
 
@@ -49,9 +40,19 @@ def _canonical_key(s: Speech) -> tuple:
 
 
 def choose_canonical(session: Session, group: DupGroup) -> None:
+    """Pick the canonical copy; when even that one is incomplete, reconstruct from the others."""
     members = session.scalars(select(Speech).where(Speech.group_id == group.id)).all()
     group.size = len(members)
     group.canonical_id = max(members, key=_canonical_key).id if members else None
+    group.reconstruction = None
+    canonical = next((m for m in members if m.id == group.canonical_id), None)
+    if canonical is None or not canonical.truncated or len(members) < 2:
+        return
+    same_script = [m for m in members if m.script == canonical.script and not m.mojibake]
+    result = reconstruct([(m.id, list(m.paragraphs), [int(g["after_para"]) for g in m.gaps]) for m in same_script])
+    if len(result.text) > len(canonical.text):
+        group.reconstruction = {"paragraphs": result.paragraphs, "open_gaps": result.open_gaps,
+                                "filled": result.filled, "chars": len(result.text)}
 
 
 def index_speech(session: Session, speech: Speech) -> set[int]:

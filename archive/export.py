@@ -23,15 +23,16 @@ from cleaners.chars import to_simplified
 FORMATS = ("jsonl", "csv", "parquet")
 FIELDS = ("id", "group_id", "is_canonical", "title", "text", "paragraphs", "speaker", "speech_date",
           "publish_date", "occasion", "region", "site", "url", "captured_at", "cleaner_version", "truncated",
-          "stated_length", "mojibake", "needs_review", "script", "text_simplified")
+          "stated_length", "mojibake", "needs_review", "script", "text_simplified", "reconstructed_text")
 
 
 def rows(session: Session, filters: Filters | None = None, batch: int = 500) -> Iterator[dict]:
-    stmt = apply_filters(select(Speech, DupGroup.canonical_id).outerjoin(DupGroup, DupGroup.id == Speech.group_id),
-                         filters or Filters()).order_by(Speech.id)
-    for speech, canonical_id in session.execute(stmt.execution_options(yield_per=batch)):
+    stmt = apply_filters(select(Speech, DupGroup.canonical_id, DupGroup.reconstruction)
+                         .outerjoin(DupGroup, DupGroup.id == Speech.group_id), filters or Filters()).order_by(Speech.id)
+    for speech, canonical_id, rebuilt in session.execute(stmt.execution_options(yield_per=batch)):
+        canonical = canonical_id == speech.id
         yield {
-            "id": speech.id, "group_id": speech.group_id, "is_canonical": canonical_id == speech.id,
+            "id": speech.id, "group_id": speech.group_id, "is_canonical": canonical,
             "title": speech.title, "text": speech.text, "paragraphs": list(speech.paragraphs),
             "speaker": speech.speaker, "speech_date": speech.speech_date, "publish_date": speech.publish_date,
             "occasion": speech.occasion, "region": speech.region, "site": speech.site, "url": speech.url,
@@ -39,6 +40,8 @@ def rows(session: Session, filters: Filters | None = None, batch: int = 500) -> 
             "cleaner_version": speech.cleaner_version, "truncated": speech.truncated,
             "stated_length": speech.stated_length, "mojibake": speech.mojibake, "needs_review": speech.needs_review,
             "script": speech.script, "text_simplified": to_simplified(speech.text),
+            # on the canonical row of a group whose copies are all incomplete: their assembled text
+            "reconstructed_text": "\n".join(p["text"] for p in rebuilt["paragraphs"]) if canonical and rebuilt else None,
         }
 
 
@@ -72,7 +75,8 @@ def _parquet(path: Path, data: Iterator[dict], batch: int = 1000) -> int:
                         ("occasion", pa.string()), ("region", pa.string()), ("site", pa.string()),
                         ("url", pa.string()), ("captured_at", pa.string()), ("cleaner_version", pa.string()),
                         ("truncated", pa.bool_()), ("stated_length", pa.int64()), ("mojibake", pa.bool_()),
-                        ("needs_review", pa.bool_()), ("script", pa.string()), ("text_simplified", pa.string())])
+                        ("needs_review", pa.bool_()), ("script", pa.string()), ("text_simplified", pa.string()),
+                        ("reconstructed_text", pa.string())])
     n = 0
     with pq.ParquetWriter(path, schema) as writer:
         chunk: list[dict] = []

@@ -76,6 +76,8 @@ class DupGroup(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     canonical_id: Mapped[int | None]  # a speech id; no FK, as speeches also point here
     size: Mapped[int] = mapped_column(default=0)
+    # When every copy is incomplete: the fullest text their overlaps give, with per-paragraph provenance.
+    reconstruction: Mapped[dict | None] = mapped_column(JSON, default=None)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 
