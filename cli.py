@@ -7,6 +7,7 @@ import json
 import sys
 import time
 from collections import Counter
+from datetime import UTC, datetime
 from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import urlparse
@@ -18,7 +19,7 @@ from sqlalchemy.orm import Session
 import settings
 from archive import dedup, store
 from archive.db import ArchiveError, open_archive, sessions
-from archive.export import FORMATS, export
+from archive.export import FORMATS, export, write_atomic
 from archive.groups import members
 from archive.learn import site_boilerplate
 from archive.models import Capture, CrawlRun, DupGroup, Source, Speech
@@ -207,20 +208,43 @@ def search_cmd(ctx: click.Context, query: str, site: str | None, speaker: str | 
         click.echo(f"{len(hits)} result(s)", err=True)
 
 
+def _moment(value: str) -> datetime:
+    """An ISO-8601 timestamp; one without an offset is UTC."""
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise ValueError(f"not an ISO-8601 timestamp: {value!r} (e.g. 2026-11-22T08:00:00Z)") from exc
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
 @main.command("export")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), required=True, help="Output format.")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True, help="Output file.")
 @click.option("--bom", is_flag=True, help="CSV only: start with a UTF-8 BOM for spreadsheet programs.")
+@click.option("--since", help="Only speeches added or changed after this UTC timestamp (ISO-8601).")
+@click.option("--cursor", type=click.Path(dir_okay=False, path_type=Path),
+              help="Incremental: export what changed since this cursor file, then move it (atomically).")
 @filter_options
 @click.pass_context
 @user_errors
-def export_cmd(ctx: click.Context, fmt: str, out: Path, bom: bool, site: str | None, speaker: str | None,
-               date_from: str | None, date_to: str | None, canonical: bool) -> None:
-    """Export speeches as JSONL, CSV or Parquet (streamed; atomic on completion)."""
+def export_cmd(ctx: click.Context, fmt: str, out: Path, bom: bool, since: str | None, cursor: Path | None,
+               site: str | None, speaker: str | None, date_from: str | None, date_to: str | None,
+               canonical: bool) -> None:
+    """Export speeches as JSONL, CSV or Parquet (streamed; atomic; a manifest beside each file)."""
     session = _session(ctx)
+    filters = _filters(site, speaker, date_from, date_to, canonical)
+    if since:
+        filters.changed_since = _moment(since)
+    if cursor and cursor.exists():
+        try:
+            filters.changed_since = _moment(json.loads(cursor.read_text(encoding="utf-8"))["updated_at"])
+        except (json.JSONDecodeError, KeyError, TypeError) as exc:
+            raise ValueError(f"cursor file {cursor} is not one this command wrote") from exc
     progress = (lambda n: click.echo(f"\r{n} rows", nl=False, err=True)) if sys.stderr.isatty() else None
-    n = export(session, fmt, out, _filters(site, speaker, date_from, date_to, canonical), bom=bom, progress=progress)
-    click.echo(f"wrote {n} speeches to {out}")
+    result = export(session, fmt, out, filters, bom=bom, progress=progress)
+    if cursor and result.cursor_to:
+        write_atomic(cursor, json.dumps({"updated_at": result.cursor_to}) + "\n")
+    click.echo(f"wrote {result.rows} speeches to {out} (manifest {result.manifest.name})")
 
 
 @main.command()

@@ -8,9 +8,12 @@ leaves a half-written file under the final name.
 from __future__ import annotations
 
 import csv
+import hashlib
 import json
 import os
 from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy import select
@@ -21,9 +24,19 @@ from archive.search import Filters, apply_filters
 from cleaners.chars import to_simplified
 
 FORMATS = ("jsonl", "csv", "parquet")
+SCHEMA_VERSION = "1"
 FIELDS = ("id", "group_id", "is_canonical", "title", "text", "paragraphs", "speaker", "speech_date",
-          "publish_date", "occasion", "region", "site", "url", "captured_at", "cleaner_version", "truncated",
-          "stated_length", "mojibake", "needs_review", "script", "text_simplified", "reconstructed_text")
+          "publish_date", "occasion", "region", "site", "url", "captured_at", "updated_at", "cleaner_version",
+          "truncated", "stated_length", "mojibake", "needs_review", "script", "text_simplified", "reconstructed_text")
+
+
+def utc_iso(moment: datetime | None) -> str | None:
+    """ISO-8601 in UTC with a Z; SQLite hands back naive datetimes, which are UTC here."""
+    if moment is None:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 def rows(session: Session, filters: Filters | None = None, batch: int = 500) -> Iterator[dict]:
@@ -36,7 +49,7 @@ def rows(session: Session, filters: Filters | None = None, batch: int = 500) -> 
             "title": speech.title, "text": speech.text, "paragraphs": list(speech.paragraphs),
             "speaker": speech.speaker, "speech_date": speech.speech_date, "publish_date": speech.publish_date,
             "occasion": speech.occasion, "region": speech.region, "site": speech.site, "url": speech.url,
-            "captured_at": speech.captured_at.isoformat().replace("+00:00", "Z") if speech.captured_at else None,
+            "captured_at": utc_iso(speech.captured_at), "updated_at": utc_iso(speech.updated_at),
             "cleaner_version": speech.cleaner_version, "truncated": speech.truncated,
             "stated_length": speech.stated_length, "mojibake": speech.mojibake, "needs_review": speech.needs_review,
             "script": speech.script, "text_simplified": to_simplified(speech.text),
@@ -73,7 +86,8 @@ def _parquet(path: Path, data: Iterator[dict], batch: int = 1000) -> int:
                         ("title", pa.string()), ("text", pa.string()), ("paragraphs", pa.list_(pa.string())),
                         ("speaker", pa.string()), ("speech_date", pa.string()), ("publish_date", pa.string()),
                         ("occasion", pa.string()), ("region", pa.string()), ("site", pa.string()),
-                        ("url", pa.string()), ("captured_at", pa.string()), ("cleaner_version", pa.string()),
+                        ("url", pa.string()), ("captured_at", pa.string()), ("updated_at", pa.string()),
+                        ("cleaner_version", pa.string()),
                         ("truncated", pa.bool_()), ("stated_length", pa.int64()), ("mojibake", pa.bool_()),
                         ("needs_review", pa.bool_()), ("script", pa.string()), ("text_simplified", pa.string()),
                         ("reconstructed_text", pa.string())])
@@ -95,20 +109,45 @@ def _parquet(path: Path, data: Iterator[dict], batch: int = 1000) -> int:
 WRITERS: dict[str, Callable[..., int]] = {"jsonl": _jsonl, "csv": _csv, "parquet": _parquet}
 
 
+@dataclass(frozen=True)
+class ExportResult:
+    rows: int
+    manifest: Path
+    cursor_to: str | None  # the latest updated_at exported: where the next incremental export starts
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def write_atomic(path: Path, text: str) -> None:
+    tmp = path.with_name(f".{path.name}.part")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
+
+
 def export(session: Session, fmt: str, out: Path, filters: Filters | None = None, bom: bool = False,
-           progress: Callable[[int], None] | None = None, progress_every: int = 500) -> int:
-    """Write every matching speech to ``out`` in ``fmt``; returns the number of rows."""
+           progress: Callable[[int], None] | None = None, progress_every: int = 500) -> ExportResult:
+    """Write every matching speech to ``out`` in ``fmt``, then its manifest beside it."""
     if fmt not in FORMATS:
         raise ValueError(f"unknown export format {fmt!r}; choose one of {', '.join(FORMATS)}")
     out = Path(out)
     if not out.parent.is_dir():
         raise ValueError(f"folder for the export does not exist: {out.parent}")
+    filters = filters or Filters()
     tmp = out.with_name(f".{out.name}.part")
+    latest: list[str] = []
 
     def counted(data: Iterator[dict]) -> Iterator[dict]:
         for i, row in enumerate(data, 1):
             if progress and i % progress_every == 0:
                 progress(i)
+            if row["updated_at"] and (not latest or row["updated_at"] > latest[0]):
+                latest[:] = [row["updated_at"]]
             yield row
 
     try:
@@ -117,4 +156,13 @@ def export(session: Session, fmt: str, out: Path, filters: Filters | None = None
         os.replace(tmp, out)
     finally:
         tmp.unlink(missing_ok=True)
-    return n
+    since = utc_iso(filters.changed_since)
+    cursor_to = latest[0] if latest else since
+    manifest = out.with_name(out.name + ".manifest.json")
+    write_atomic(manifest, json.dumps({
+        "schema_version": SCHEMA_VERSION, "format": fmt, "created_at": utc_iso(datetime.now(UTC)),
+        "filters": {k: (utc_iso(v) if isinstance(v, datetime) else v) for k, v in asdict(filters).items()},
+        "rows": n, "files": [{"path": out.name, "bytes": out.stat().st_size, "sha256": _sha256(out)}],
+        "cursor_from": since, "cursor_to": cursor_to,
+    }, ensure_ascii=False, indent=2) + "\n")
+    return ExportResult(n, manifest, cursor_to)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import shlex
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from sqlalchemy import Select, and_, not_, or_, select
 from sqlalchemy.orm import Session
@@ -79,6 +80,7 @@ class Filters:
     date_to: str | None = None
     truncated: bool | None = None
     canonical_only: bool = False
+    changed_since: datetime | None = None  # added or changed after this moment (incremental exports)
 
 
 def apply_filters(stmt: Select, filters: Filters) -> Select:
@@ -92,6 +94,8 @@ def apply_filters(stmt: Select, filters: Filters) -> Select:
         stmt = stmt.where(Speech.speech_date <= filters.date_to)
     if filters.truncated is not None:
         stmt = stmt.where(Speech.truncated == filters.truncated)
+    if filters.changed_since:
+        stmt = stmt.where(Speech.updated_at > filters.changed_since)
     if filters.canonical_only:
         stmt = stmt.where(Speech.id.in_(select(DupGroup.canonical_id)))
     return stmt

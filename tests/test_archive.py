@@ -186,7 +186,7 @@ def test_malformed_queries_say_why(bad: str) -> None:
 @pytest.mark.parametrize("fmt", ["jsonl", "csv", "parquet"])
 def test_export_formats_read_back(searchable: Session, tmp_path: Path, fmt: str) -> None:
     out = tmp_path / f"speeches.{fmt}"
-    assert export(searchable, fmt, out) == 3
+    assert export(searchable, fmt, out).rows == 3
     stored = {s.id: s for s in searchable.scalars(select(Speech))}
     if fmt == "jsonl":
         rows = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
@@ -206,8 +206,8 @@ def test_export_formats_read_back(searchable: Session, tmp_path: Path, fmt: str)
 
 def test_canonical_only_export_and_bom(searchable: Session, tmp_path: Path) -> None:
     archive_html(searchable, "http://z.cn/dup.html", html_page("讲话", PARAS[:4] + ["……还剩3页未读,继续阅读"]))
-    assert export(searchable, "jsonl", tmp_path / "all.jsonl") == 4
-    assert export(searchable, "jsonl", tmp_path / "canon.jsonl", Filters(canonical_only=True)) == 3
+    assert export(searchable, "jsonl", tmp_path / "all.jsonl").rows == 4
+    assert export(searchable, "jsonl", tmp_path / "canon.jsonl", Filters(canonical_only=True)).rows == 3
     export(searchable, "csv", tmp_path / "bom.csv", bom=True)
     assert (tmp_path / "bom.csv").read_bytes().startswith(b"\xef\xbb\xbf")
 

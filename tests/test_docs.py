@@ -40,3 +40,15 @@ def test_readme_has_exactly_the_two_setup_commands() -> None:
                       "python3 -m venv .venv && .venv/bin/pip install -e '.[test]' && .venv/bin/python -m pytest"]
     ci = (DOCS.parent / ".ci" / "run").read_text(encoding="utf-8")
     assert blocks[1] in ci
+
+
+def test_export_schema_and_docs_agree_with_the_exporter() -> None:
+    import json
+
+    from archive.export import FIELDS, SCHEMA_VERSION
+
+    schema = json.loads((DOCS / "export-schema.json").read_text(encoding="utf-8"))
+    assert list(schema["properties"]) == list(FIELDS) == schema["required"]
+    assert schema["$id"].endswith(f"/{SCHEMA_VERSION}")
+    doc = (DOCS / "export.md").read_text(encoding="utf-8")
+    assert all(f"| `{f}` |" in doc for f in FIELDS)
