@@ -44,8 +44,14 @@ def user_errors(fn: Callable) -> Callable:
     return wrapper
 
 
-def _session(ctx: click.Context) -> Session:
-    engine = open_archive(ctx.obj["db"])
+def _stage_progress(stage: str, done: int, total: int) -> None:
+    """One overwritten stderr line for long batch work; silent when stderr is not a terminal."""
+    if sys.stderr.isatty():
+        click.echo(f"\r{stage}: {done}/{total}", nl=False, err=True)
+
+
+def _session(ctx: click.Context, writer: bool = False) -> Session:
+    engine = open_archive(ctx.obj["db"], writer=writer)
     ctx.call_on_close(engine.dispose)
     session = sessions(engine)()
     ctx.call_on_close(session.close)
@@ -131,7 +137,7 @@ def clean(file: Path, url: str, source_name: str | None, encoding: str | None, a
 @user_errors
 def reclean(ctx: click.Context, source_name: str | None) -> None:
     """Re-run the current cleaners over stored raw captures."""
-    session = _session(ctx)
+    session = _session(ctx, writer=True)
     stmt = select(Capture).where(Capture.root_id.is_(None)).order_by(Capture.id)
     if source_name:
         stmt = stmt.join(Source).where(Source.name == source_name)
@@ -297,8 +303,8 @@ def stats(ctx: click.Context, as_json: bool) -> None:
 @user_errors
 def dedup_cmd(ctx: click.Context, rebuild: bool) -> None:
     """Rebuild the duplicate groups and their canonical texts."""
-    session = _session(ctx)
-    n = dedup.rebuild(session)
+    session = _session(ctx, writer=True)
+    n = dedup.rebuild(session, progress=_stage_progress)
     session.commit()
     click.echo(f"{n} groups")
 

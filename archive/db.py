@@ -29,6 +29,22 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:  # noqa: ANN001 - DB-API conne
     cur.close()
 
 
+def _begin_immediate(engine: Engine) -> None:
+    """Writers take SQLite's write lock when their transaction begins, not at their first write.
+
+    A deferred transaction that reads and then writes fails at once (SQLITE_BUSY_SNAPSHOT, which
+    the busy timeout does not cover) when another process committed in between; crawler processes
+    sharing one file do exactly that. This is SQLAlchemy's documented pysqlite recipe."""
+
+    @event.listens_for(engine, "connect")
+    def _driver_leaves_transactions_to_us(dbapi_conn, _record) -> None:  # noqa: ANN001
+        dbapi_conn.isolation_level = None
+
+    @event.listens_for(engine, "begin")
+    def _begin(conn) -> None:  # noqa: ANN001
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
 def alembic_config(url: str) -> Config:
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
@@ -36,8 +52,11 @@ def alembic_config(url: str) -> Config:
     return cfg
 
 
-def open_archive(url: str | None = None, migrate: bool = True) -> Engine:
-    """Engine for the archive at ``url`` (default: the ``db`` setting), schema brought up to date."""
+def open_archive(url: str | None = None, migrate: bool = True, writer: bool = False) -> Engine:
+    """Engine for the archive at ``url`` (default: the ``db`` setting), schema brought up to date.
+
+    ``writer`` is for processes that archive while others may too (crawlers, reclean, dedup); readers
+    such as search and export leave it off so they never hold SQLite's write lock."""
     url = url or str(settings.get("db"))
     try:
         parsed = make_url(url)
@@ -54,6 +73,8 @@ def open_archive(url: str | None = None, migrate: bool = True) -> Engine:
         raise ArchiveError(f"not a database URL we can use: {url!r} ({exc})") from exc
     if parsed.get_backend_name() == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
+        if writer:
+            _begin_immediate(engine)
     try:
         if migrate:
             with engine.begin() as conn:

@@ -28,6 +28,8 @@ SCHEMA_VERSION = "1"
 FIELDS = ("id", "group_id", "is_canonical", "title", "text", "paragraphs", "speaker", "speech_date",
           "publish_date", "occasion", "region", "site", "url", "captured_at", "updated_at", "cleaner_version",
           "truncated", "stated_length", "mojibake", "needs_review", "script", "text_simplified", "reconstructed_text")
+_DERIVED = {"is_canonical", "text_simplified", "reconstructed_text"}
+_SPEECH_COLUMNS = tuple(name for name in FIELDS if name not in _DERIVED)
 
 
 def utc_iso(moment: datetime | None) -> str | None:
@@ -40,22 +42,25 @@ def utc_iso(moment: datetime | None) -> str | None:
 
 
 def rows(session: Session, filters: Filters | None = None, batch: int = 500) -> Iterator[dict]:
-    stmt = apply_filters(select(Speech, DupGroup.canonical_id, DupGroup.reconstruction)
+    """Matching speeches as export rows, oldest id first.
+
+    Plain columns, not ORM entities: a streamed entity stays in the session's identity map, so
+    memory would grow with the archive."""
+    columns = [getattr(Speech, name) for name in _SPEECH_COLUMNS]
+    stmt = apply_filters(select(*columns, DupGroup.canonical_id, DupGroup.reconstruction)
                          .outerjoin(DupGroup, DupGroup.id == Speech.group_id), filters or Filters()).order_by(Speech.id)
-    for speech, canonical_id, rebuilt in session.execute(stmt.execution_options(yield_per=batch)):
-        canonical = canonical_id == speech.id
-        yield {
-            "id": speech.id, "group_id": speech.group_id, "is_canonical": canonical,
-            "title": speech.title, "text": speech.text, "paragraphs": list(speech.paragraphs),
-            "speaker": speech.speaker, "speech_date": speech.speech_date, "publish_date": speech.publish_date,
-            "occasion": speech.occasion, "region": speech.region, "site": speech.site, "url": speech.url,
-            "captured_at": utc_iso(speech.captured_at), "updated_at": utc_iso(speech.updated_at),
-            "cleaner_version": speech.cleaner_version, "truncated": speech.truncated,
-            "stated_length": speech.stated_length, "mojibake": speech.mojibake, "needs_review": speech.needs_review,
-            "script": speech.script, "text_simplified": to_simplified(speech.text),
+    for record in session.execute(stmt.execution_options(yield_per=batch)).mappings():
+        row = {name: record[name] for name in _SPEECH_COLUMNS}
+        canonical = record["canonical_id"] == row["id"]
+        rebuilt = record["reconstruction"]
+        row.update({
+            "is_canonical": canonical, "paragraphs": list(row["paragraphs"]),
+            "captured_at": utc_iso(row["captured_at"]), "updated_at": utc_iso(row["updated_at"]),
+            "text_simplified": to_simplified(row["text"]),
             # on the canonical row of a group whose copies are all incomplete: their assembled text
             "reconstructed_text": "\n".join(p["text"] for p in rebuilt["paragraphs"]) if canonical and rebuilt else None,
-        }
+        })
+        yield {name: row[name] for name in FIELDS}
 
 
 def _jsonl(path: Path, data: Iterator[dict]) -> int:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from archive import dedup
@@ -22,13 +23,23 @@ from cleaners.learned import remove_learned
 from cleaners.chars import fold
 
 
+def _insert_once(session: Session, row: object) -> bool:
+    """Insert ``row`` unless another process inserted the same key meanwhile; True if we did."""
+    try:
+        with session.begin_nested():
+            session.add(row)
+        return True
+    except IntegrityError:
+        return False
+
+
 def ensure_source(session: Session, name: str, config: dict) -> Source:
+    """The source's row, created if new; safe when several crawler processes start together."""
     source = session.scalar(select(Source).where(Source.name == name))
     if source is None:
-        source = Source(name=name, config=config)
-        session.add(source)
-    else:
-        source.config = config
+        _insert_once(session, Source(name=name, config=config))
+        source = session.scalars(select(Source).where(Source.name == name)).one()
+    source.config = config
     session.flush()
     return source
 
@@ -48,8 +59,8 @@ def finish_run(session: Session, run: CrawlRun, status: str, stats: dict) -> Non
 
 def store_blob(session: Session, body: bytes) -> str:
     digest = hashlib.sha256(body).hexdigest()
-    if session.get(Blob, digest) is None:
-        session.add(Blob(sha256=digest, size=len(body), data=zlib.compress(body, 6)))
+    if session.get(Blob, digest) is None:  # content-addressed: stored once, whoever fetched it first
+        _insert_once(session, Blob(sha256=digest, size=len(body), data=zlib.compress(body, 6)))
     return digest
 
 

@@ -35,7 +35,7 @@ class ArchivePipeline:
         return cls(crawler)
 
     def open_spider(self) -> None:
-        self.engine = open_archive(self.db_url)
+        self.engine = open_archive(self.db_url, writer=True)
         self.Session = sessions(self.engine)
         spider = self.crawler.spider
         with self.Session.begin() as session:

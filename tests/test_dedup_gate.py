@@ -3,12 +3,19 @@ reviewed change of this file."""
 
 from __future__ import annotations
 
-from sqlalchemy import select
+import subprocess
+import sys
+import time
+
+import pytest
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from archive import dedup, store
-from archive.models import DupGroup, Speech
+from archive.db import open_archive, sessions
+from archive.models import DupGroup, Shingle, Speech
 from cleaners.chars import fold, script_of
+from tests.conftest import ROOT
 from tests.dedup.labelled import labelled_set, pairwise_scores
 
 PRECISION_FLOOR = 0.995
@@ -52,3 +59,62 @@ def test_canonical_follows_the_rules(session: Session) -> None:
     [group] = session.scalars(select(DupGroup)).all()
     eligible = [s for s in speeches if not s.truncated and s.script == "simplified"]
     assert group.canonical_id == max(eligible, key=lambda s: len(s.text)).id and group.size == 6
+
+
+def partition(session: Session) -> set[frozenset[int]]:
+    members: dict[int, set[int]] = {}
+    for sid, gid in session.execute(select(Speech.id, Speech.group_id)):
+        members.setdefault(gid, set()).add(sid)
+    return {frozenset(m) for m in members.values()}
+
+
+def test_batch_rebuild_gives_the_incremental_groups(session: Session) -> None:
+    docs = labelled_set()
+    for n, d in enumerate(docs):
+        add_speech(session, n, d.text, d.truncated)
+    session.commit()
+    incremental = partition(session)
+    canonicals = set(session.scalars(select(DupGroup.canonical_id)))
+    assert dedup.rebuild(session) == len(incremental)
+    session.commit()
+    assert partition(session) == incremental
+    assert set(session.scalars(select(DupGroup.canonical_id))) == canonicals
+
+
+def test_capped_posting_lists_still_find_the_group(session: Session, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A speech reposted on many sites fills its shingles' posting lists; later copies must still join."""
+    monkeypatch.setattr(dedup, "POSTING_CAP", 2)
+    docs = [d for d in labelled_set() if d.base < 3]
+    for n, d in enumerate(docs * 2):
+        add_speech(session, n, d.text, d.truncated)
+    session.commit()
+    longest = session.scalar(select(func.count()).select_from(Shingle).group_by(Shingle.hash)
+                             .order_by(func.count().desc()).limit(1))
+    assert longest == 2
+    assert len(partition(session)) == 3
+    dedup.rebuild(session)
+    session.commit()
+    assert len(partition(session)) == 3
+
+
+def test_concurrent_writers_build_the_same_groups(db_url: str) -> None:
+    """Two processes archive two copies of each speech at the same moment: no group is split."""
+    open_archive(db_url).dispose()
+    start = time.time() + 3
+    procs = [subprocess.Popen([sys.executable, "-m", "tests.dedup.writer", db_url, str(start), str(w)],
+                              cwd=ROOT, stderr=subprocess.PIPE, text=True) for w in range(2)]
+    for proc in procs:
+        _, err = proc.communicate(timeout=300)
+        assert proc.returncode == 0, err
+    engine = open_archive(db_url)
+    with sessions(engine)() as session:
+        group_of = {int(url.split("//d")[1].split(".")[0]): gid for url, gid in
+                    session.execute(select(Speech.url, Speech.group_id))}
+        docs = [d for n, d in enumerate(labelled_set()) if n in group_of]
+        assert len(docs) == 2 * len({d.base for d in docs})
+        precision, recall = pairwise_scores(docs, [group_of[n] for n in sorted(group_of)])
+        assert precision >= PRECISION_FLOOR and recall >= RECALL_FLOOR, (precision, recall)
+        sizes = dict(session.execute(select(Speech.group_id, func.count()).group_by(Speech.group_id)).all())
+        for group in session.scalars(select(DupGroup)):
+            assert group.size == sizes[group.id]
+    engine.dispose()

@@ -59,6 +59,9 @@ def variants(base: int, text: str) -> list[Doc]:
     ]
 
 
+KINDS = ("original", "traditional", "truncated", "omitted_middle", "excerpt", "edited")
+
+
 def labelled_set() -> list[Doc]:
     return [doc for i, text in enumerate(bases()) for doc in variants(i, text)]
 
