@@ -23,7 +23,8 @@ from archive.export import FORMATS, export, write_atomic
 from archive.groups import members
 from archive.learn import site_boilerplate
 from archive.models import Capture, CrawlRun, DupGroup, Source, Speech
-from archive.search import Filters, QueryError, search
+from archive.concordance import SORTS, concordance, to_csv
+from archive.search import ORDERS, Filters, QueryError, search
 from cleaners import CleanResult, PageError, SiteRules, clean_page
 from crawler.encoding import decode_html
 from crawler.sources import SourceError, load_source
@@ -194,14 +195,15 @@ def filter_options(fn: Callable) -> Callable:
 @click.argument("query")
 @filter_options
 @click.option("--limit", default=20, show_default=True, help="Most results to show.")
+@click.option("--order", type=click.Choice(ORDERS), default="relevance", show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON lines.")
 @click.pass_context
 @user_errors
 def search_cmd(ctx: click.Context, query: str, site: str | None, speaker: str | None, date_from: str | None,
-               date_to: str | None, canonical: bool, limit: int, as_json: bool) -> None:
+               date_to: str | None, canonical: bool, limit: int, order: str, as_json: bool) -> None:
     """Find speeches containing QUERY: words, "phrases", OR, NOT / -word; either script."""
     session = _session(ctx)
-    hits = search(session, query, _filters(site, speaker, date_from, date_to, canonical), limit=limit)
+    hits = search(session, query, _filters(site, speaker, date_from, date_to, canonical), limit=limit, order=order)
     for h in hits:
         s = h.speech
         if as_json:
@@ -295,6 +297,46 @@ def stats(ctx: click.Context, as_json: bool) -> None:
     """Counts of what the archive holds."""
     data = summary(_session(ctx))
     click.echo(json.dumps(data) if as_json else "\n".join(f"{k:<20} {v}" for k, v in data.items()))
+
+
+@main.command("concordance")
+@click.argument("query")
+@filter_options
+@click.option("--width", default=12, show_default=True, help="Characters of context on each side.")
+@click.option("--sort", type=click.Choice(SORTS), default="position", show_default=True,
+              help="left: by the left context read backwards; right: by the right context.")
+@click.option("--limit", default=1000, show_default=True, help="Most lines.")
+@click.option("--csv", "csv_out", type=click.Path(dir_okay=False, path_type=Path), help="Write the lines as CSV here.")
+@click.pass_context
+@user_errors
+def concordance_cmd(ctx: click.Context, query: str, site: str | None, speaker: str | None, date_from: str | None,
+                    date_to: str | None, canonical: bool, width: int, sort: str, limit: int, csv_out: Path | None) -> None:
+    """Key word in context: every occurrence of QUERY with WIDTH characters either side."""
+    lines = concordance(_session(ctx), query, _filters(site, speaker, date_from, date_to, canonical), width, sort, limit)
+    if csv_out:
+        if not csv_out.parent.is_dir():
+            raise ValueError(f"folder for the CSV does not exist: {csv_out.parent}")
+        write_atomic(csv_out, to_csv(lines, bom=True))
+        click.echo(f"wrote {len(lines)} lines to {csv_out}", err=True)
+        return
+    for line in lines:
+        click.echo(f"{line.left:>{width}} 【{line.match}】 {line.right:<{width}}  #{line.speech_id} {line.title}")
+    click.echo(f"{len(lines)} line(s)", err=True)
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Interface to listen on; the default keeps the archive on this machine.")
+@click.option("--port", default=8000, show_default=True)
+@click.pass_context
+@user_errors
+def serve(ctx: click.Context, host: str, port: int) -> None:
+    """Serve the read-only web UI and JSON API (OpenAPI at /api/docs)."""
+    import uvicorn
+
+    from web.app import create_app
+
+    uvicorn.run(create_app(ctx.obj["db"]), host=host, port=port, log_level="info")
 
 
 @main.command("dedup")

@@ -11,6 +11,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
+import archive.fulltext  # noqa: F401 - registers the ORM events that keep the full-text index current
 import settings
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"

@@ -3,19 +3,23 @@
 A query is parsed into a ``Query``; ``build_search`` turns it into a SELECT without running it,
 so both can be tested. Terms are folded like the stored text (simplified, half-width, lower case),
 so a simplified query finds traditional copies and the reverse, and a one- or two-character word
-finds every speech that contains it.
+finds every speech that contains it: matching goes through the n-gram index of
+``archive.fulltext``, which is exact at every query length on both backends.
 """
 
 from __future__ import annotations
 
 import re
 import shlex
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import Select, and_, not_, or_, select
+from sqlalchemy import Float, Integer, Select, and_, func, not_, or_, select, text
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
 
+from archive import fulltext
 from archive.models import DupGroup, Speech
 from cleaners.chars import fold
 
@@ -76,9 +80,13 @@ def parse_query(text: str) -> Query:
 class Filters:
     site: str | None = None
     speaker: str | None = None
-    date_from: str | None = None
+    region: str | None = None
+    date_from: str | None = None  # speech date, ISO (a prefix such as 2007 works)
     date_to: str | None = None
+    captured_from: datetime | None = None
+    captured_to: datetime | None = None
     truncated: bool | None = None
+    reconstructed: bool | None = None  # the speech's group carries a text assembled from partial copies
     canonical_only: bool = False
     changed_since: datetime | None = None  # added or changed after this moment (incremental exports)
 
@@ -88,12 +96,21 @@ def apply_filters(stmt: Select, filters: Filters) -> Select:
         stmt = stmt.where(Speech.site == filters.site)
     if filters.speaker:
         stmt = stmt.where(Speech.speaker == filters.speaker)
+    if filters.region:
+        stmt = stmt.where(Speech.region == filters.region)
     if filters.date_from:
         stmt = stmt.where(Speech.speech_date >= filters.date_from)
     if filters.date_to:
-        stmt = stmt.where(Speech.speech_date <= filters.date_to)
+        stmt = stmt.where(Speech.speech_date <= filters.date_to + "\uffff")  # 2007 includes 2007-12-31
+    if filters.captured_from:
+        stmt = stmt.where(Speech.captured_at >= filters.captured_from)
+    if filters.captured_to:
+        stmt = stmt.where(Speech.captured_at <= filters.captured_to)
     if filters.truncated is not None:
         stmt = stmt.where(Speech.truncated == filters.truncated)
+    if filters.reconstructed is not None:
+        rebuilt = Speech.group_id.in_(select(DupGroup.id).where(DupGroup.reconstruction.is_not(None)))
+        stmt = stmt.where(rebuilt if filters.reconstructed else not_(rebuilt))
     if filters.changed_since:
         stmt = stmt.where(Speech.updated_at > filters.changed_since)
     if filters.canonical_only:
@@ -101,13 +118,34 @@ def apply_filters(stmt: Select, filters: Filters) -> Select:
     return stmt
 
 
-def build_search(query: Query, filters: Filters | None = None, limit: int = 20, offset: int = 0) -> Select:
-    has = lambda term: Speech.search_text.contains(term, autoescape=True)  # noqa: E731
-    stmt = select(Speech).where(and_(*[or_(*[has(t) for t in group]) for group in query.groups]))
+ORDERS = ("relevance", "date")
+_Ranked = tuple[Select, ColumnElement | None]
+
+
+def _matching(query: Query, dialect: str) -> _Ranked:
+    """SELECT of matching speeches, and the column that ranks them (lower is better)."""
+    if dialect == "sqlite":
+        hits = (text("SELECT rowid AS id, rank FROM speech_grams WHERE speech_grams MATCH :q")
+                .bindparams(q=fulltext.fts_match(query.groups, query.excluded))
+                .columns(id=Integer, rank=Float).subquery("fts"))
+        return select(Speech).join(hits, hits.c.id == Speech.id), hits.c.rank
+    stmt = select(Speech).where(and_(*[or_(*[fulltext.pg_condition(t) for t in g]) for g in query.groups]))
     if query.excluded:
-        stmt = stmt.where(not_(or_(*[has(t) for t in query.excluded])))
+        stmt = stmt.where(not_(or_(*[fulltext.pg_condition(t) for t in query.excluded])))
+    # relevance: occurrences of the query's terms per character of text, most first
+    occurrences = sum((func.length(Speech.search_text) - func.length(func.replace(Speech.search_text, t, "")))
+                      / len(t) for t in query.terms)
+    return stmt, -occurrences / (func.length(Speech.search_text) + 1.0)
+
+
+def build_search(query: Query, dialect: str, filters: Filters | None = None, order: str = "relevance",
+                 limit: int = 20, offset: int = 0) -> Select:
+    if order not in ORDERS:
+        raise QueryError(f"unknown order {order!r}; choose one of {', '.join(ORDERS)}")
+    stmt, rank = _matching(query, dialect)
     stmt = apply_filters(stmt, filters or Filters())
-    return stmt.order_by(Speech.speech_date.desc().nulls_last(), Speech.id).limit(limit).offset(offset)
+    by_date = (Speech.speech_date.desc().nulls_last(), Speech.id.desc())
+    return stmt.order_by(*((rank, *by_date) if order == "relevance" else by_date)).limit(limit).offset(offset)
 
 
 @dataclass
@@ -115,6 +153,31 @@ class Hit:
     speech: Speech
     snippet: str
     count: int
+
+
+@dataclass
+class Facets:
+    total: int
+    site: list[tuple[str, int]]
+    year: list[tuple[str, int]]
+    speaker: list[tuple[str, int]]
+
+
+def facets(session: Session, query: Query, filters: Filters | None = None, top: int = 15) -> Facets:
+    """Counts of all matches by site, year and speaker, from one grouped query."""
+    stmt, _ = _matching(query, session.get_bind().dialect.name)
+    year = func.substr(func.coalesce(Speech.speech_date, Speech.publish_date), 1, 4)
+    stmt = apply_filters(stmt, filters or Filters()).with_only_columns(Speech.site, year, Speech.speaker, func.count())
+    counts: dict[str, Counter] = {"site": Counter(), "year": Counter(), "speaker": Counter()}
+    total = 0
+    for site, yr, speaker, n in session.execute(stmt.group_by(Speech.site, year, Speech.speaker)):
+        total += n
+        counts["site"][site or "?"] += n
+        counts["year"][yr or "?"] += n
+        if speaker:
+            counts["speaker"][speaker] += n
+    ranked = (sorted(counts[k].items(), key=lambda kv: (-kv[1], kv[0]))[:top] for k in ("site", "year", "speaker"))
+    return Facets(total, *ranked)  # ties by name, so both backends list them alike
 
 
 def snippet(speech: Speech, terms: list[str], width: int = 30) -> tuple[str, int]:
@@ -131,7 +194,8 @@ def snippet(speech: Speech, terms: list[str], width: int = 30) -> tuple[str, int
     return text.replace("\n", " "), len(positions)
 
 
-def search(session: Session, text: str, filters: Filters | None = None, limit: int = 20, offset: int = 0) -> list[Hit]:
+def search(session: Session, text: str, filters: Filters | None = None, limit: int = 20, offset: int = 0,
+           order: str = "relevance") -> list[Hit]:
     query = parse_query(text)
-    rows = session.scalars(build_search(query, filters, limit, offset)).all()
-    return [Hit(s, *snippet(s, query.terms)) for s in rows]
+    stmt = build_search(query, session.get_bind().dialect.name, filters, order, limit, offset)
+    return [Hit(s, *snippet(s, query.terms)) for s in session.scalars(stmt).all()]

@@ -18,7 +18,6 @@ import os
 import platform
 import random
 import re
-import resource
 import subprocess
 import sys
 import time
@@ -32,6 +31,7 @@ sys.path.insert(0, str(ROOT))
 import numpy as np  # noqa: E402
 
 from archive.compare import comparison_form  # noqa: E402
+from bench.memory import peak_rss_mb  # noqa: E402
 from tests.dedup.labelled import bases, labelled_set, variants  # noqa: E402
 
 THRESHOLD_LSH = 0.5  # datasketch's Jaccard threshold: the best recall it reached without losing precision
@@ -188,7 +188,7 @@ def child(method: str, corpus: Path, workdir: Path, incremental: int) -> None:
     seconds = time.perf_counter() - started
     precision, recall = scores(truth, groups)
     print(json.dumps({"seconds": seconds, "precision": precision, "recall": recall,
-                      "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, **extra}))
+                      "rss_mb": peak_rss_mb(), **extra}))
 
 
 def sweep() -> None:

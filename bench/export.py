@@ -58,15 +58,15 @@ def build(path: Path, n: int) -> None:
     engine.dispose()
 
 
-def run_export(db: Path, fmt: str, out: Path) -> tuple[float, int]:
-    code = (f"import resource, sys; sys.path.insert(0, {str(ROOT)!r})\n"
+def run_export(db: Path, fmt: str, out: Path) -> tuple[float, float]:
+    code = (f"import sys; sys.path.insert(0, {str(ROOT)!r})\nfrom bench.memory import peak_rss_mb\n"
             "from archive.db import open_archive, sessions\nfrom archive.export import export\n"
             f"e = open_archive('sqlite:///{db}')\ns = sessions(e)()\n"
             f"export(s, {fmt!r}, __import__('pathlib').Path({str(out)!r}))\n"
-            "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)\n")
+            "print(peak_rss_mb())\n")
     started = time.perf_counter()
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    return time.perf_counter() - started, int(done.stdout.strip().splitlines()[-1])
+    return time.perf_counter() - started, float(done.stdout.strip().splitlines()[-1])
 
 
 def main() -> None:
@@ -84,8 +84,8 @@ def main() -> None:
         print(f"# built {n} speeches in {time.perf_counter() - started:.0f}s ({db.stat().st_size / 1e6:.0f} MB)")
         for fmt in ("jsonl", "csv", "parquet"):
             out = args.workdir / f"out-{n}.{fmt}"
-            seconds, rss_kb = run_export(db, fmt, out)
-            print(f"{n:>9} {fmt:<8} {seconds:>8.1f} {n / seconds:>8.0f} {rss_kb / 1024:>12.0f} "
+            seconds, rss_mb = run_export(db, fmt, out)
+            print(f"{n:>9} {fmt:<8} {seconds:>8.1f} {n / seconds:>8.0f} {rss_mb:>12.0f} "
                   f"{out.stat().st_size / 1e6:>8.0f}")
 
 

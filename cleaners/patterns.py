@@ -92,6 +92,7 @@ PAPER_SOURCE = re.compile(
 BREADCRUMB = re.compile(
     r"^(?:(?:您|你)?(?:的|当前)?(?:所在)?位置\s*[:].*|(?:网站)?首页\s*(?:>|>>|»|›|/|→|-).*)$")
 CRUMB_SEPARATORS = re.compile(r"\s*(?:>>|>|»|›|→)\s*")
+SENTENCE_END = re.compile(r"[。!?;][”’\"')]*\s*$")
 PREV_NEXT = re.compile(rf"^{BULLET}(?:上一篇|下一篇|上一页|下一页|上一条|下一条|上篇|下篇|前一篇|后一篇)\s*[:].*$")
 PAGER = re.compile(r"^(?:(?:上一页|下一页|首页|尾页|末页|上页|下页|\d{1,3}|…|\.\.\.|\[\d+\])\s*){2,}$")
 DOC_META = re.compile(

@@ -183,7 +183,8 @@ def _chrome_reason(folded: str) -> str | None:
         return "chrome.ellipsis"
     if len(folded) > 160:
         return None
-    if P.BREADCRUMB.match(folded) or len(P.CRUMB_SEPARATORS.findall(folded)) >= 2 and len(folded) < 80:
+    if P.BREADCRUMB.match(folded) or (len(P.CRUMB_SEPARATORS.findall(folded)) >= 2 and len(folded) < 80
+                                      and not P.SENTENCE_END.search(folded)):  # a crumb trail is no sentence
         return "chrome.breadcrumb"
     if P.PREV_NEXT.match(folded) or P.PAGER.match(folded):
         return "chrome.prev_next"

@@ -105,6 +105,12 @@ def test_chrome_lines_go_with_their_reason(line: str, reason: str) -> None:
     assert [r.reason for r in out.removals] == [reason]
 
 
+@pytest.mark.parametrize("sentence", ["有人在文章里写下<script>alert(1)</script>这样的代码,干部要警惕。",
+                                      "流程是申报 → 审核 → 公示,每一步都要留痕。"])
+def test_sentences_with_arrows_are_not_breadcrumbs(sentence: str) -> None:
+    assert T.remove_chrome([SPEECH, sentence]).paras == [SPEECH, sentence]
+
+
 def test_related_document_lists_go_until_prose_resumes() -> None:
     paras = [SPEECH, "您可能关注的文档", "最近下载", "- 税务师-税法一.docx VIP", "- 云米说明书用户手册.pdf", "原创力文档"]
     assert T.remove_chrome(paras).paras == [SPEECH]

@@ -1,0 +1,136 @@
+"""The full-text index against a plain scan, on both backends, and the backends against each other.
+
+The archive holds the labelled dedup set (both scripts, truncations, edits of 15 speeches); every
+query's result must be exactly the speeches whose folded text contains its terms — the scan.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from sqlalchemy import delete, select, text
+from sqlalchemy.orm import Session
+
+from archive import fulltext
+from archive.db import open_archive, sessions
+from archive.models import Speech
+from archive.search import Filters, QueryError, build_search, facets, parse_query, search
+from cleaners.chars import fold
+from tests.conftest import pg_schema
+from tests.dedup.labelled import labelled_set
+from tests.test_dedup_gate import add_speech
+
+FIXED = ["县", "的", "驻村", "干部", "幹部", "基层组织", "基層組織建設", '"克服急躁情绪"', "例会 OR 驻村", "工作 -例会",
+         "干部 NOT 驻村", "党 建", "2007", "x", "□", "%", "_", "。", "不存在的词语"]
+
+
+def queries(texts: list[str], n: int = 40, seed: int = 3) -> list[str]:
+    """The fixed queries plus 1-, 2- and 4-character substrings drawn from the texts themselves."""
+    rng = random.Random(seed)
+    drawn = []
+    for _ in range(n):
+        t = rng.choice(texts)
+        size = rng.choice([1, 2, 4])
+        start = rng.randrange(max(1, len(t) - size))
+        piece = t[start:start + size]
+        if piece.strip() and not set(piece) & set('"“”') and not piece.startswith("-") and piece.upper() not in ("OR", "NOT"):
+            drawn.append(piece.replace(" ", ""))
+    return FIXED + [q for q in drawn if q]
+
+
+def scan(session: Session, q: str) -> set[int]:
+    """The reference: a substring test over every speech's folded text."""
+    query = parse_query(q)
+    out = set()
+    for sid, folded in session.execute(select(Speech.id, Speech.search_text)):
+        if all(any(t in folded for t in group) for group in query.groups) and not any(t in folded for t in query.excluded):
+            out.add(sid)
+    return out
+
+
+def found(session: Session, q: str, order: str = "relevance") -> list[int]:
+    return [s.id for s in session.scalars(build_search(parse_query(q), session.get_bind().dialect.name,
+                                                       limit=10_000, order=order))]
+
+
+def fill(session: Session) -> list[str]:
+    docs = labelled_set()
+    for n, d in enumerate(docs):
+        add_speech(session, n, d.text, d.truncated)
+    session.commit()
+    return [d.text for d in docs]
+
+
+def test_index_finds_exactly_what_a_scan_finds(session: Session) -> None:
+    texts = fill(session)
+    checked = 0
+    for q in queries(texts):
+        assert set(found(session, q)) == scan(session, q), q
+        checked += 1
+    assert checked >= 50
+
+
+def test_index_follows_edits_and_deletions(session: Session) -> None:
+    fill(session)
+    speech = session.scalars(select(Speech).order_by(Speech.id)).first()
+    assert speech.id in found(session, "驻村") or speech.id not in scan(session, "驻村")
+    speech.text = "全新的文字:鹦鹉螺号潜艇。"
+    speech.search_text = fold(speech.title + "\n" + speech.text)
+    session.commit()
+    assert found(session, "鹦鹉螺") == [speech.id]
+    assert speech.id not in found(session, "的讲")
+    session.delete(speech)
+    session.commit()
+    assert found(session, "鹦鹉螺") == []
+    for q in ("县", "驻村", "基层组织"):
+        assert set(found(session, q)) == scan(session, q)
+
+
+def test_rebuilt_index_answers_the_same(session: Session) -> None:
+    texts = fill(session)
+    before = {q: set(found(session, q)) for q in queries(texts, 10)}
+    session.execute(delete(fulltext.pg_grams) if session.get_bind().dialect.name == "postgresql" else
+                    text("INSERT INTO speech_grams(speech_grams) VALUES ('delete-all')"))
+    assert found(session, "县") == []
+    assert fulltext.rebuild(session.connection()) == len(texts)
+    assert {q: set(found(session, q)) for q in before} == before
+
+
+def test_facets_count_every_match(session: Session) -> None:
+    fill(session)
+    result = facets(session, parse_query("县"))
+    assert result.total == len(scan(session, "县"))
+    assert sum(n for _, n in result.site) == result.total
+    assert facets(session, parse_query("县"), Filters(site="site1")).total == len(
+        [s for s in search(session, "县", Filters(site="site1"), limit=1000)])
+
+
+def test_malformed_order_is_a_query_error(session: Session) -> None:
+    with pytest.raises(QueryError, match="unknown order"):
+        search(session, "县", order="sideways")
+
+
+@pytest.fixture
+def both(tmp_path: Path) -> Iterator[tuple[Session, Session]]:
+    with pg_schema() as pg_url:
+        engines = [open_archive(u) for u in (f"sqlite:///{tmp_path}/a.sqlite3", pg_url)]
+        made = [sessions(e)() for e in engines]
+        yield made[0], made[1]
+        for s, e in zip(made, engines, strict=True):
+            s.close()
+            e.dispose()
+
+
+@pytest.mark.postgres
+def test_sqlite_and_postgresql_give_the_same_results(both: tuple[Session, Session]) -> None:
+    lite, pg = both
+    texts = fill(lite)
+    fill(pg)
+    for q in queries(texts):
+        assert set(found(lite, q)) == set(found(pg, q)), q
+        assert found(lite, q, order="date") == found(pg, q, order="date"), q
+        assert facets(lite, parse_query(q)) == facets(pg, parse_query(q)), q

@@ -1,0 +1,190 @@
+"""The web UI and JSON API, served by uvicorn on 127.0.0.1 and driven by a real Chromium.
+
+Screenshots of each page go to ``artifacts/screenshots/`` (CI keeps that folder).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import shutil
+import socket
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import urlencode
+
+import pytest
+import uvicorn
+
+from archive.db import open_archive, sessions
+from cleaners.chars import to_traditional
+from tests.conftest import ROOT
+from tests.test_archive import PARAS, archive_html, html_page
+from web.app import create_app
+
+CHROMIUM = "/usr/bin/chromium"
+FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"]
+SHOTS = ROOT / "artifacts" / "screenshots"
+EVIL = "<script>window.pwned=1</script>"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    url = f"sqlite:///{tmp_path_factory.mktemp('web') / 'archive.sqlite3'}"
+    engine = open_archive(url)
+    with sessions(engine)() as session:
+        archive_html(session, "http://a.cn/s.html", html_page("在全县驻村工作会议上的讲话", ["刘 敏 坚", "(2007年1月16日)", *PARAS]),
+                     site="甲网")
+        archive_html(session, "http://b.tw/t.html", to_traditional(html_page("在全县驻村工作会议上的讲话", PARAS)), site="乙网")
+        archive_html(session, "http://c.cn/x.html", html_page(
+            "关于网页安全的讲话", ["同志们:", f"有人在文章里写下{EVIL.replace('<', '&lt;').replace('>', '&gt;')}这样的代码,驻村干部要警惕。",
+                           "网络安全工作必须常抓不懈,各单位要把责任落实到人,定期检查,及时整改,确保不出问题。",
+                           "各乡镇要结合实际制定具体办法,明确专人负责网站和公众号的日常维护,发现异常情况立即报告。",
+                           "同志们,网络安全没有旁观者,让我们共同努力,把这项工作抓实抓细抓出成效。"],
+            extra="<script>window.pwned2=1</script><img src=x onerror='window.pwned3=1'>"), site="丙网")
+    engine.dispose()
+    port = _free_port()
+    config = uvicorn.Config(create_app(url), host="127.0.0.1", port=port, log_level="warning")
+    srv = uvicorn.Server(config)
+    thread = threading.Thread(target=srv.run, daemon=True)
+    thread.start()
+    for _ in range(100):
+        if srv.started:
+            break
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    srv.should_exit = True
+    thread.join(timeout=10)
+
+
+def get(base: str, path: str, **params: object) -> tuple[int, dict[str, str], bytes]:
+    url = f"{base}{path}" + (f"?{urlencode(params)}" if params else "")
+    try:
+        with urllib.request.urlopen(url, timeout=10) as resp:
+            return resp.status, dict(resp.headers), resp.read()
+    except urllib.error.HTTPError as err:
+        return err.code, dict(err.headers), err.read()
+
+
+# ---- JSON API ---------------------------------------------------------------------------------
+
+def test_api_search_finds_both_scripts_with_facets(server: str) -> None:
+    status, _, body = get(server, "/api/search", q="驻村")
+    data = json.loads(body)
+    assert status == 200 and data["total"] == 3
+    assert {h["site"] for h in data["hits"]} == {"甲网", "乙网", "丙网"}
+    assert dict(data["facets"]["site"]) == {"甲网": 1, "乙网": 1, "丙网": 1}
+    assert all("【驻村】" in h["snippet"] or "【駐村】" in h["snippet"] for h in data["hits"])
+    data = json.loads(get(server, "/api/search", q="驻村", site="乙网")[2])
+    assert [h["site"] for h in data["hits"]] == ["乙网"]
+
+
+def test_api_speech_group_and_errors(server: str) -> None:
+    hit = json.loads(get(server, "/api/search", q="急躁情绪", site="甲网")[2])["hits"][0]
+    speech = json.loads(get(server, f"/api/speech/{hit['id']}")[2])
+    assert speech["paragraphs"][0] == "同志们:" and speech["capture"]["url"] == "http://a.cn/s.html"
+    group = json.loads(get(server, f"/api/group/{speech['group_id']}")[2])
+    assert len(group["members"]) == 2 and sum(m["canonical"] for m in group["members"]) == 1
+    status, _, body = get(server, "/api/search", q='"unbalanced')
+    assert status == 400 and "unbalanced quotes" in json.loads(body)["error"]
+    assert get(server, "/api/speech/99999")[0] == 404
+    assert get(server, "/api/search", q="驻村", order="sideways")[0] == 400
+
+
+def test_api_concordance_csv_and_export(server: str) -> None:
+    status, headers, body = get(server, "/api/concordance", q="驻村", width=4, sort="right", format="csv")
+    assert status == 200 and headers["content-type"].startswith("text/csv")
+    rows = list(csv.DictReader(io.StringIO(body.decode("utf-8-sig"))))
+    assert len(rows) >= 10 and all(r["match"] in ("驻村", "駐村") and len(r["left"]) <= 4 for r in rows)
+    assert [r["right"] for r in rows] == sorted(r["right"] for r in rows)
+    lines = get(server, "/api/export", q="驻村", format="jsonl")[2].decode().splitlines()
+    assert len(lines) == 3 and {"id", "text", "group_id", "is_canonical"} <= set(json.loads(lines[0]))
+
+
+def test_openapi_describes_the_api(server: str) -> None:
+    spec = json.loads(get(server, "/api/openapi.json")[2])
+    assert {"/api/search", "/api/speech/{speech_id}", "/api/group/{group_id}", "/api/concordance",
+            "/api/export"} <= set(spec["paths"])
+
+
+def test_page_text_is_escaped_and_raw_view_is_sandboxed(server: str) -> None:
+    hit = json.loads(get(server, "/api/search", q="网络安全")[2])["hits"][0]
+    page = get(server, f"/speech/{hit['id']}")[2].decode()
+    assert "&lt;script&gt;window.pwned=1&lt;/script&gt;" in page and EVIL not in page
+    capture = json.loads(get(server, f"/api/speech/{hit['id']}")[2])["capture"]["id"]
+    status, headers, raw = get(server, f"/capture/{capture}/raw")
+    assert status == 200 and "sandbox" in headers["content-security-policy"]
+    assert b"<script" not in raw and b"onerror" not in raw and "网络安全".encode() in raw
+
+
+def test_server_binds_loopback_by_default() -> None:
+    from click.testing import CliRunner
+
+    from cli import main
+
+    result = CliRunner().invoke(main, ["serve", "--help"])
+    assert "[default: 127.0.0.1]" in result.output
+
+
+# ---- the browser ------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    if not Path(CHROMIUM).exists() or shutil.which("chromium") is None:
+        if os.environ.get("SPEECH_ARCHIVE_REQUIRE_BROWSER"):
+            pytest.fail(f"Chromium is required here but {CHROMIUM} is missing (apt-get install chromium)")
+        pytest.skip(f"no Chromium at {CHROMIUM} (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        yield b
+        b.close()
+
+
+def test_browser_search_filter_speech_concordance(server: str, browser) -> None:  # noqa: ANN001
+    page = browser.new_page(java_script_enabled=False)  # the UI must work without scripts
+    page.goto(server + "/")
+    page.fill("input[name=q]", "驻村")
+    page.click("button[type=submit]")
+    assert page.inner_text("#total").startswith("3 speeches")
+    page.screenshot(path=SHOTS / "search.png", full_page=True)
+    page.click("section.facets >> text=乙网")
+    assert page.inner_text("#total").startswith("1 speeches")
+    page.click("ol.hits a")
+    assert page.inner_text("h1") == "在全縣駐村工作會議上的講話"
+    assert page.locator("article p#p3").count() == 1 and "Other copies (1)" in page.inner_text("main")
+    page.screenshot(path=SHOTS / "speech.png", full_page=True)
+    page.goto(server + "/concordance?" + urlencode({"q": "驻村", "width": 6, "sort": "left"}))
+    cells = page.locator("table.kwic td.match").all_inner_texts()
+    assert len(cells) >= 10 and set(cells) <= {"驻村", "駐村"}
+    page.screenshot(path=SHOTS / "concordance.png", full_page=True)
+    page.goto(server + "/?q=%22oops")
+    assert "unbalanced quotes" in page.inner_text("p.error")
+    page.close()
+
+
+def test_browser_runs_no_script_from_archived_text(server: str, browser) -> None:  # noqa: ANN001
+    page = browser.new_page()
+    hit = json.loads(get(server, "/api/search", q="网络安全")[2])["hits"][0]
+    page.goto(f"{server}/speech/{hit['id']}")
+    assert EVIL in page.inner_text("article")
+    assert page.evaluate("typeof window.pwned") == "undefined"
+    page.click("text=sanitised view")
+    assert "网络安全" in page.content()
+    assert page.evaluate("typeof window.pwned2 + typeof window.pwned3") == "undefinedundefined"
+    page.screenshot(path=SHOTS / "raw-capture.png")
+    page.close()

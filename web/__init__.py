@@ -1,0 +1,1 @@
+"""The researchers' web UI and JSON API (``speech-archive serve``)."""

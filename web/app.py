@@ -1,0 +1,241 @@
+"""Read-only web UI and JSON API over the archive: search, speech, group, concordance, export.
+
+Pages are rendered on the server (Jinja2, autoescaped) and work without JavaScript; every piece of
+archived text is escaped, and the raw-capture view is sanitised and served under a sandboxing
+Content-Security-Policy so no script of a scraped page ever runs. The app only reads: SQLite
+connections are opened with ``query_only``.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated
+from urllib.parse import urlencode
+
+from fastapi import Depends, FastAPI, HTTPException, Query, Request
+from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response, StreamingResponse
+from fastapi.templating import Jinja2Templates
+from lxml_html_clean import Cleaner
+from markupsafe import Markup, escape
+from sqlalchemy import Engine, event, select
+from sqlalchemy.orm import Session
+
+from archive import groups
+from archive.concordance import SORTS, concordance, to_csv
+from archive.db import open_archive, sessions
+from archive.export import FIELDS, rows
+from archive.models import Capture, DupGroup, Speech
+from archive.search import ORDERS, Filters, QueryError, facets, parse_query, search
+from archive.store import raw_body
+
+PER_PAGE = 20
+TEMPLATES = Jinja2Templates(directory=Path(__file__).resolve().parent / "templates")
+RAW_POLICY = "sandbox; default-src 'none'; style-src 'unsafe-inline'; img-src data:"
+
+
+def highlight(snippet: str) -> Markup:
+    """Escape a snippet, then turn its 【hit】 marks into <mark>."""
+    return Markup(str(escape(snippet)).replace("【", "<mark>").replace("】", "</mark>"))
+
+
+TEMPLATES.env.filters["highlight"] = highlight
+
+
+def _read_only(engine: Engine) -> None:
+    if engine.dialect.name == "sqlite":
+        @event.listens_for(engine, "connect")
+        def _query_only(dbapi_conn, _record) -> None:  # noqa: ANN001
+            dbapi_conn.execute("PRAGMA query_only=ON")
+
+
+class SearchParams:
+    """The search form's fields, shared by the page, the API and the exports."""
+
+    def __init__(self, q: str = "", site: str | None = None, speaker: str | None = None, region: str | None = None,
+                 date_from: Annotated[str | None, Query(alias="from")] = None,
+                 date_to: Annotated[str | None, Query(alias="to")] = None,
+                 captured_from: datetime | None = None, captured_to: datetime | None = None,
+                 truncated: bool | None = None, reconstructed: bool | None = None, canonical: bool = False,
+                 order: str = "relevance", page: Annotated[int, Query(ge=1)] = 1) -> None:
+        self.q, self.order, self.page = q, order, page
+        self.filters = Filters(site=site or None, speaker=speaker or None, region=region or None,
+                               date_from=date_from or None, date_to=date_to or None, captured_from=captured_from,
+                               captured_to=captured_to, truncated=truncated, reconstructed=reconstructed,
+                               canonical_only=canonical)
+        self.args = {k: v for k, v in {"q": q, "site": site, "speaker": speaker, "region": region, "from": date_from,
+                                       "to": date_to, "canonical": "true" if canonical else None,
+                                       "order": order if order != "relevance" else None}.items() if v}
+
+    def url(self, **changes: object) -> str:
+        args = {**self.args, **{k: v for k, v in changes.items() if v is not None}}
+        return "?" + urlencode({k: v for k, v in args.items() if v not in ("", None)})
+
+
+def _session(request: Request) -> Iterator[Session]:
+    with request.app.state.sessions() as session:
+        yield session
+
+
+Db = Annotated[Session, Depends(_session)]
+Params = Annotated[SearchParams, Depends()]
+
+
+def create_app(db_url: str | None = None) -> FastAPI:
+    engine = open_archive(db_url)
+    _read_only(engine)
+    make_session = sessions(engine)
+    app = FastAPI(title="speech-archive", description="Search the archive of published speech texts.",
+                  version="1", docs_url="/api/docs", openapi_url="/api/openapi.json")
+    app.state.sessions = make_session
+
+    def speech_or_404(session: Session, speech_id: int) -> Speech:
+        speech = session.get(Speech, speech_id)
+        if speech is None:
+            raise HTTPException(404, f"no speech {speech_id}")
+        return speech
+
+    def run(session: Session, p: SearchParams) -> dict:
+        if p.order not in ORDERS:
+            raise QueryError(f"unknown order {p.order!r}; choose one of {', '.join(ORDERS)}")
+        hits = search(session, p.q, p.filters, limit=PER_PAGE, offset=(p.page - 1) * PER_PAGE, order=p.order)
+        return {"hits": hits, "facets": facets(session, parse_query(p.q), p.filters)}
+
+    @app.exception_handler(QueryError)
+    async def _bad_query(request: Request, exc: QueryError) -> Response:
+        if request.url.path.startswith("/api/"):
+            return JSONResponse({"error": str(exc)}, status_code=400)
+        return TEMPLATES.TemplateResponse(request, "error.html", {"message": str(exc)}, status_code=400)
+
+    @app.exception_handler(HTTPException)
+    async def _http_error(request: Request, exc: HTTPException) -> Response:
+        if request.url.path.startswith("/api/"):
+            return JSONResponse({"error": exc.detail}, status_code=exc.status_code)
+        return TEMPLATES.TemplateResponse(request, "error.html", {"message": exc.detail}, status_code=exc.status_code)
+
+    # ---- pages -------------------------------------------------------------------------------
+
+    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
+    def search_page(request: Request, session: Db, p: Params) -> Response:
+        context: dict = {"p": p, "orders": ORDERS, "per_page": PER_PAGE}
+        if p.q.strip():
+            context.update(run(session, p))
+        return TEMPLATES.TemplateResponse(request, "search.html", context)
+
+    @app.get("/speech/{speech_id}", response_class=HTMLResponse, include_in_schema=False)
+    def speech_page(request: Request, session: Db, speech_id: int) -> Response:
+        speech = speech_or_404(session, speech_id)
+        members = groups.members(session, speech.group_id) if speech.group_id else []
+        group = session.get(DupGroup, speech.group_id) if speech.group_id else None
+        return TEMPLATES.TemplateResponse(request, "speech.html", {"s": speech, "members": members, "group": group,
+                                                                   "capture": speech.capture})
+
+    @app.get("/capture/{capture_id}/raw", include_in_schema=False)
+    def raw_capture(session: Db, capture_id: int) -> Response:
+        """The page as fetched, minus scripts, frames, forms and event handlers; the CSP forbids the rest."""
+        capture = session.get(Capture, capture_id)
+        if capture is None:
+            raise HTTPException(404, f"no capture {capture_id}")
+        html = raw_body(capture).decode(capture.encoding or "utf-8", errors="replace")
+        cleaner = Cleaner(scripts=True, javascript=True, embedded=True, frames=True, forms=True, meta=True,
+                          page_structure=False, style=False, inline_style=False, links=True)
+        return HTMLResponse(cleaner.clean_html(html) if html.strip() else "",
+                            headers={"Content-Security-Policy": RAW_POLICY, "X-Content-Type-Options": "nosniff"})
+
+    @app.get("/concordance", response_class=HTMLResponse, include_in_schema=False)
+    def concordance_page(request: Request, session: Db, p: Params, width: Annotated[int, Query(ge=1, le=200)] = 12,
+                         sort: str = "position") -> Response:
+        lines = concordance(session, p.q, p.filters, width, sort) if p.q.strip() else []
+        return TEMPLATES.TemplateResponse(request, "concordance.html", {"p": p, "lines": lines, "width": width,
+                                                                        "sort": sort, "sorts": SORTS})
+
+    # ---- JSON API ----------------------------------------------------------------------------
+
+    @app.get("/api/search", summary="Speeches containing the query, with facet counts")
+    def api_search(session: Db, p: Params) -> dict:
+        result = run(session, p)
+        f = result["facets"]
+        return {"query": p.q, "page": p.page, "per_page": PER_PAGE, "total": f.total,
+                "facets": {"site": f.site, "year": f.year, "speaker": f.speaker},
+                "hits": [{**_summary(h.speech), "snippet": h.snippet, "occurrences": h.count} for h in result["hits"]]}
+
+    @app.get("/api/speech/{speech_id}", summary="One speech with its provenance")
+    def api_speech(session: Db, speech_id: int) -> dict:
+        s = speech_or_404(session, speech_id)
+        return {**_summary(s), "text": s.text, "paragraphs": s.paragraphs, "occasion": s.occasion, "region": s.region,
+                "publish_date": s.publish_date, "truncated": s.truncated, "stated_length": s.stated_length,
+                "mojibake": s.mojibake, "script": s.script, "cleaner_version": s.cleaner_version,
+                "capture": {"id": s.capture_id, "url": s.capture.url, "fetched_at": s.capture.fetched_at.isoformat(),
+                            "http_status": s.capture.http_status, "encoding": s.capture.encoding}}
+
+    @app.get("/api/group/{group_id}", summary="Every copy of one speech and its differences from the canonical")
+    def api_group(session: Db, group_id: int) -> dict:
+        try:
+            members = groups.members(session, group_id)
+        except ValueError as exc:
+            raise HTTPException(404, str(exc)) from exc
+        group = session.get(DupGroup, group_id)
+        return {"id": group_id, "canonical_id": group.canonical_id, "reconstruction": group.reconstruction,
+                "members": [{**_summary(m.speech), "canonical": m.canonical, "diff": m.diff} for m in members]}
+
+    @app.get("/api/concordance", summary="Key word in context lines (JSON, or CSV with format=csv)")
+    def api_concordance(session: Db, p: Params, width: Annotated[int, Query(ge=1, le=200)] = 12,
+                        sort: str = "position", format: str = "json", limit: Annotated[int, Query(ge=1, le=10000)] = 1000,
+                        ) -> Response:
+        lines = concordance(session, p.q, p.filters, width, sort, limit)
+        if format == "csv":
+            return Response(to_csv(lines, bom=True), media_type="text/csv; charset=utf-8",
+                            headers={"Content-Disposition": 'attachment; filename="concordance.csv"'})
+        if format != "json":
+            raise QueryError("format must be json or csv")
+        return JSONResponse([line.__dict__ for line in lines])
+
+    @app.get("/api/export", summary="The matching speeches streamed as JSON lines or CSV (export schema)")
+    def api_export(p: Params, format: str = "jsonl") -> Response:
+        if format not in ("jsonl", "csv"):
+            raise QueryError("format must be jsonl or csv (Parquet: use the command line)")
+        if p.q.strip():
+            parse_query(p.q)  # a bad query fails before the stream starts
+        return StreamingResponse(_export_stream(make_session, p, format),
+                                 media_type="application/x-ndjson" if format == "jsonl" else "text/csv; charset=utf-8")
+
+    @app.get("/healthz", include_in_schema=False)
+    def health(session: Db) -> PlainTextResponse:
+        session.execute(select(1))
+        return PlainTextResponse("ok")
+
+    return app
+
+
+def _summary(s: Speech) -> dict:
+    return {"id": s.id, "title": s.title, "site": s.site, "url": s.url, "speaker": s.speaker,
+            "speech_date": s.speech_date, "captured_at": s.captured_at.isoformat(), "group_id": s.group_id}
+
+
+def _export_stream(make_session, p: SearchParams, fmt: str) -> Iterator[str]:  # noqa: ANN001 - a sessionmaker
+    """Rows of the export schema, restricted to the query's matches when there is one."""
+    with make_session() as session:
+        filters = p.filters
+        if p.q.strip():
+            ids = {h.speech.id for h in search(session, p.q, filters, limit=1_000_000)}
+        buffer = io.StringIO()
+        writer = csv.DictWriter(buffer, fieldnames=FIELDS)
+        if fmt == "csv":
+            writer.writeheader()
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+        for row in rows(session, filters):
+            if p.q.strip() and row["id"] not in ids:
+                continue
+            if fmt == "jsonl":
+                yield json.dumps(row, ensure_ascii=False) + "\n"
+                continue
+            writer.writerow({**row, "paragraphs": json.dumps(row["paragraphs"], ensure_ascii=False)})
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
