@@ -28,8 +28,9 @@ from archive.search import ORDERS, Filters, QueryError, search
 from cleaners import CleanResult, PageError, SiteRules, clean_page
 from crawler.encoding import decode_html
 from crawler.sources import SourceError, load_source
+from scheduler import SchedulerBusy
 
-USER_ERRORS = (SourceError, ArchiveError, QueryError, PageError, FileNotFoundError, IsADirectoryError,
+USER_ERRORS = (SourceError, ArchiveError, QueryError, PageError, SchedulerBusy, FileNotFoundError, IsADirectoryError,
                PermissionError, ValueError)
 
 
@@ -428,6 +429,102 @@ def scheduler_cmd(ctx: click.Context, sources_dir: Path) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     open_archive(ctx.obj["db"]).dispose()
     run_forever(ctx.obj["db"], sources_dir)
+
+
+@main.group()
+def schedule() -> None:
+    """List and change the scheduled crawls (the running scheduler picks changes up within 30 s)."""
+
+
+def _job_id(name: str) -> str:
+    return name if name.startswith("crawl:") else f"crawl:{name}"
+
+
+@schedule.command("list")
+@click.pass_context
+@user_errors
+def schedule_list(ctx: click.Context) -> None:
+    """Every scheduled source: timetable, next run (UTC) or paused."""
+    from scheduler import job_store
+
+    open_archive(ctx.obj["db"]).dispose()
+    with job_store(ctx.obj["db"]) as jobs:
+        for job in sorted(jobs.get_jobs(), key=lambda j: j.id):
+            nxt = f"{job.next_run_time:%Y-%m-%d %H:%M:%S}" if job.next_run_time else "paused"
+            click.echo(f"{job.name:<16} {str(job.trigger):<40} {nxt}")
+
+
+@schedule.command("add")
+@click.argument("source")
+@click.option("--cron", help="Crontab line (UTC); default: the source file's schedule.")
+@click.pass_context
+@user_errors
+def schedule_add(ctx: click.Context, source: str, cron: str | None) -> None:
+    """Schedule SOURCE (a name in the sources folder or a path)."""
+    from apscheduler.triggers.cron import CronTrigger
+
+    from scheduler import crawl_job, job_store
+
+    src = load_source(source)
+    line = cron or src.schedule
+    if not line:
+        raise ValueError(f"source {src.name} has no schedule; give one with --cron '0 3 * * *'")
+    trigger = CronTrigger.from_crontab(line, timezone="UTC")
+    open_archive(ctx.obj["db"]).dispose()
+    with job_store(ctx.obj["db"]) as jobs:
+        jobs.add_job(crawl_job, trigger, id=_job_id(src.name), name=src.name, replace_existing=True,
+                           args=[str(Path(src.path).resolve()), ctx.obj["db"]])
+    click.echo(f"scheduled {src.name}: {line} (UTC)")
+
+
+def _edit_job(ctx: click.Context, source: str, action: str) -> None:
+    from scheduler import job_store
+
+    open_archive(ctx.obj["db"]).dispose()
+    with job_store(ctx.obj["db"]) as jobs:
+        if jobs.get_job(_job_id(source)) is None:
+            raise ValueError(f"no scheduled crawl for {source!r}; see 'speech-archive schedule list'")
+        getattr(jobs, f"{action}_job")(_job_id(source))
+    click.echo(f"{source}: {action}d")  # paused, resumed, removed
+
+
+@schedule.command("pause")
+@click.argument("source")
+@click.pass_context
+@user_errors
+def schedule_pause(ctx: click.Context, source: str) -> None:
+    """Stop running SOURCE on its timetable until resumed."""
+    _edit_job(ctx, source, "pause")
+
+
+@schedule.command("resume")
+@click.argument("source")
+@click.pass_context
+@user_errors
+def schedule_resume(ctx: click.Context, source: str) -> None:
+    """Run SOURCE on its timetable again."""
+    _edit_job(ctx, source, "resume")
+
+
+@schedule.command("remove")
+@click.argument("source")
+@click.pass_context
+@user_errors
+def schedule_remove(ctx: click.Context, source: str) -> None:
+    """Unschedule SOURCE (its archive stays)."""
+    _edit_job(ctx, source, "remove")
+
+
+@schedule.command("run-now")
+@click.argument("source")
+@click.pass_context
+@user_errors
+def schedule_run_now(ctx: click.Context, source: str) -> None:
+    """Crawl SOURCE now, in the foreground, as the scheduler would."""
+    from scheduler import crawl_job
+
+    src = load_source(source)
+    sys.exit(crawl_job(str(Path(src.path).resolve()), ctx.obj["db"]))
 
 
 if __name__ == "__main__":

@@ -6,20 +6,34 @@ crashing spider must not take the scheduler down. Jobs live in the archive datab
 source file's schedule and restarting is enough. ``coalesce`` runs a missed job once,
 ``max_instances=1`` never overlaps two crawls of one source, and a one-hour grace time keeps a
 daily crawl that was due while the machine slept (APScheduler's default drops it after 1 s).
+
+One scheduler per archive: ``scheduler_lock`` holds a PostgreSQL advisory lock (or, for a SQLite
+archive, an exclusive lock on a file beside it) for the process's life, so a second scheduler
+refuses to start instead of running every job twice. SIGTERM stops the scheduler, asks a running
+crawl to close (Scrapy finishes the pages in hand, the run is recorded as interrupted) and waits.
+The ``schedule`` commands edit the job store; the running scheduler rereads it every
+``RELOAD_SECONDS``.
 """
 
 from __future__ import annotations
 
+import fcntl
 import logging
+import os
 import signal
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.cron import CronTrigger
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
 
 from crawler.sources import SourceError, load_source
 
@@ -27,17 +41,66 @@ log = logging.getLogger("speech-archive.scheduler")
 JOB_DEFAULTS = {"coalesce": True, "max_instances": 1, "misfire_grace_time": 3600}
 
 
+RELOAD_SECONDS = 30
+_LOCK_KEY = 0x5EEC4_5C4ED
+_running: set[subprocess.Popen] = set()
+
+
+class SchedulerBusy(RuntimeError):
+    """Another scheduler process already runs this archive's jobs."""
+
+
 def crawl_job(source_path: str, db_url: str) -> int:
     """Run one crawl in a subprocess; return its exit status (module-level: jobs are pickled)."""
     cmd = [sys.executable, "-m", "cli", "--db", db_url, "crawl", source_path]
     log.info("starting crawl: %s", source_path)
-    status = subprocess.run(cmd, check=False).returncode
+    proc = subprocess.Popen(cmd, cwd=Path(__file__).resolve().parent)
+    _running.add(proc)
+    try:
+        status = proc.wait()
+    finally:
+        _running.discard(proc)
     (log.info if status == 0 else log.error)("crawl of %s ended with status %s", source_path, status)
     return status
 
 
-def schedule_sources(scheduler: BaseScheduler, sources_dir: Path, db_url: str) -> list[str]:
-    """Add or replace one job per scheduled source file; return the job ids."""
+def _reload() -> None:
+    """A no-op job whose firing makes the scheduler reread its job store (``schedule`` edits)."""
+
+
+@contextmanager
+def scheduler_lock(db_url: str) -> Iterator[None]:
+    """Hold the archive's scheduler lock for the block, or raise ``SchedulerBusy``."""
+    url = make_url(db_url)
+    if url.get_backend_name() == "postgresql":
+        engine = create_engine(db_url)
+        conn = engine.connect()
+        try:
+            if not conn.scalar(text("SELECT pg_try_advisory_lock(:k)"), {"k": _LOCK_KEY}):
+                raise SchedulerBusy("another scheduler is already running for this archive")
+            yield
+        finally:
+            conn.close()  # the session ends, and with it the lock
+            engine.dispose()
+        return
+    path = Path(f"{url.database}.scheduler-lock")
+    with path.open("a+") as fh:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError as exc:
+            fh.seek(0)
+            raise SchedulerBusy(f"another scheduler (pid {fh.read().strip() or '?'}) is already running "
+                                f"for this archive; lock {path}") from exc
+        fh.seek(0)
+        fh.truncate()
+        fh.write(str(os.getpid()))
+        fh.flush()
+        yield
+
+
+def schedule_sources(scheduler: BaseScheduler, sources_dir: Path, db_url: str,
+                     paused: frozenset[str] = frozenset()) -> list[str]:
+    """Add or replace one job per scheduled source file (``paused`` ids stay paused); return the job ids."""
     ids = []
     for path in sorted(sources_dir.glob("*.toml")):
         try:
@@ -53,8 +116,9 @@ def schedule_sources(scheduler: BaseScheduler, sources_dir: Path, db_url: str) -
             log.error("skipping %s: bad schedule %r: %s", path, source.schedule, exc)
             continue
         job_id = f"crawl:{source.name}"
+        extra = {"next_run_time": None} if job_id in paused else {}
         scheduler.add_job(crawl_job, trigger, id=job_id, name=source.name, replace_existing=True,
-                          args=[str(path.resolve()), db_url])
+                          args=[str(path.resolve()), db_url], **extra)
         ids.append(job_id)
     return ids
 
@@ -64,13 +128,37 @@ def build_scheduler(db_url: str, scheduler_class: type[BaseScheduler] = Blocking
                            job_defaults=JOB_DEFAULTS, timezone="UTC")
 
 
+def _stop(scheduler: BaseScheduler) -> None:
+    """Stop taking jobs, ask running crawls to close cleanly, wait for them."""
+    log.info("stopping: %d crawl(s) running", len(_running))
+    for proc in list(_running):
+        proc.send_signal(signal.SIGTERM)  # Scrapy closes the spider: pages in hand archived, run interrupted
+    scheduler.shutdown(wait=True)
+
+
 def run_forever(db_url: str, sources_dir: Path) -> None:
     """The ``speech-archive scheduler`` process: schedule every source, run until SIGTERM or Ctrl-C."""
-    scheduler = build_scheduler(db_url)
-    ids = schedule_sources(scheduler, sources_dir, db_url)
-    log.info("scheduled %d source(s): %s", len(ids), ", ".join(ids) or "none")
-    signal.signal(signal.SIGTERM, lambda *_: scheduler.shutdown(wait=True))
+    with scheduler_lock(db_url):
+        with job_store(db_url) as store:
+            paused = frozenset(j.id for j in store.get_jobs() if j.next_run_time is None)
+        scheduler = build_scheduler(db_url)
+        scheduler.add_jobstore("memory", alias="internal")
+        ids = schedule_sources(scheduler, sources_dir, db_url, paused)
+        scheduler.add_job(_reload, "interval", seconds=RELOAD_SECONDS, id="reload", jobstore="internal")
+        log.info("scheduled %d source(s): %s", len(ids), ", ".join(ids) or "none")
+        signal.signal(signal.SIGTERM, lambda *_: _stop(scheduler))
+        try:
+            scheduler.start()
+        except KeyboardInterrupt:
+            _stop(scheduler)
+
+
+@contextmanager
+def job_store(db_url: str) -> Iterator[BaseScheduler]:
+    """The archive's jobs, editable without running them (the ``schedule`` commands)."""
+    scheduler = build_scheduler(db_url, BackgroundScheduler)
+    scheduler.start(paused=True)
     try:
-        scheduler.start()
-    except KeyboardInterrupt:
-        scheduler.shutdown(wait=True)
+        yield scheduler
+    finally:
+        scheduler.shutdown(wait=False)

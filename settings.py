@@ -44,6 +44,12 @@ DECLARED: tuple[Setting, ...] = (
             "Largest response body fetched; bigger pages are dropped with a logged reason."),
     Setting("depth_limit", 6,
             "Deepest link distance from a start URL the spider follows (bounds crawler traps)."),
+    Setting("alert_webhook", "",
+            "URL that receives a JSON POST when a crawl run is degraded (empty: no webhook)."),
+    Setting("smtp_host", "", "SMTP server for degraded-run e-mails (empty: no e-mail)."),
+    Setting("smtp_port", 25, "SMTP port."),
+    Setting("alert_email_from", "speech-archive@localhost", "Sender of degraded-run e-mails."),
+    Setting("alert_email_to", "", "Comma-separated recipients of degraded-run e-mails."),
 )
 
 _BY_NAME = {s.name: s for s in DECLARED}

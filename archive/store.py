@@ -57,6 +57,13 @@ def finish_run(session: Session, run: CrawlRun, status: str, stats: dict) -> Non
     run.stats = {k: v for k, v in stats.items() if isinstance(v, (int, float, str))}
 
 
+def earlier_runs(session: Session, run: CrawlRun, n: int) -> list[CrawlRun]:
+    """The source's last ``n`` healthy finished runs before ``run``, newest first (health baseline)."""
+    return list(session.scalars(select(CrawlRun).where(CrawlRun.source_id == run.source_id, CrawlRun.id < run.id,
+                                                       CrawlRun.status == "finished")
+                                .order_by(CrawlRun.id.desc()).limit(n)))
+
+
 def store_blob(session: Session, body: bytes) -> str:
     digest = hashlib.sha256(body).hexdigest()
     if session.get(Blob, digest) is None:  # content-addressed: stored once, whoever fetched it first
@@ -107,6 +114,7 @@ class SaveOutcome:
     changed: int = 0
     duplicates: int = 0
     flagged: int = 0
+    chars: int = 0  # characters in the new speeches (run health: mean speech length)
 
 
 def save_speeches(session: Session, capture: Capture, result: CleanResult, site: str) -> SaveOutcome:
@@ -128,6 +136,7 @@ def save_speeches(session: Session, capture: Capture, result: CleanResult, site:
             row = Speech(capture_id=capture.id, index_in_page=sp.index, text_hash="", **fields)
             session.add(row)
             outcome.new += 1
+            outcome.chars += len(sp.text)
         else:
             if row.text != sp.text:
                 outcome.changed += 1

@@ -11,7 +11,7 @@ from urllib.parse import urlparse
 from scrapy.crawler import Crawler
 from sqlalchemy.orm import Session
 
-from archive import store
+from archive import health, store
 from archive.db import open_archive, sessions
 from archive.models import CrawlRun
 from archive.learn import site_boilerplate
@@ -49,7 +49,18 @@ class ArchivePipeline:
         with self.Session.begin() as session:
             run = session.get(CrawlRun, self.run_id)
             run.errors += errors_in(stats)
-            store.finish_run(session, run, "finished" if reason == "finished" else "interrupted", stats)
+            stats["archive/errors"] = run.errors
+            status = "finished" if reason == "finished" else "interrupted"
+            store.finish_run(session, run, status, stats)
+            reasons = health.degraded_reasons(health.metrics_of(run.stats), [
+                health.metrics_of(r.stats) for r in store.earlier_runs(session, run, health.HISTORY)])
+            if reasons and status == "finished":
+                run.status = "degraded"
+                run.stats = {**run.stats, "degraded": "; ".join(reasons)}
+        if reasons and status == "finished":
+            self.crawler.spider.logger.warning("run %s degraded: %s", self.run_id, "; ".join(reasons))
+            health.alert({"event": "run_degraded", "run_id": self.run_id, "source": self.source.name,
+                          "reasons": reasons, "stats": {k: v for k, v in run.stats.items() if "/" in k}})
         self.engine.dispose()
 
     def process_item(self, item: PageItem) -> PageItem:
@@ -99,6 +110,7 @@ class ArchivePipeline:
         run.duplicates += outcome.duplicates
         run.flagged += outcome.flagged
         self.stats.inc_value("archive/stored", outcome.new)
+        self.stats.inc_value("archive/chars", outcome.chars)
         self.stats.inc_value("archive/duplicate", outcome.duplicates)
         self.stats.inc_value("clean/flagged", outcome.flagged)
 

@@ -1,0 +1,92 @@
+"""Run health: is this crawl run degraded compared with the source's own history?
+
+A site that changes its layout rarely fails loudly: the spider keeps fetching and quietly archives
+nothing, or archives chrome. So each finished run is compared with the source's earlier finished
+runs, and the reasons it looks wrong are recorded on the run and sent to the configured alerts.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import smtplib
+import statistics
+import urllib.request
+from dataclasses import dataclass
+from email.message import EmailMessage
+
+import settings
+
+log = logging.getLogger("speech-archive.health")
+HISTORY = 10  # earlier runs the baseline is taken from
+
+
+@dataclass(frozen=True)
+class RunMetrics:
+    articles: int  # article pages seen: archived now, or already archived and unchanged
+    archived: int  # pages new or changed, archived now
+    speeches: int  # speeches extracted from the pages archived now
+    mean_chars: float  # mean length of those speeches
+    flagged: int
+    requests: int
+    errors: int
+
+
+def degraded_reasons(run: RunMetrics, history: list[RunMetrics]) -> list[str]:
+    """Why ``run`` looks broken, judged against ``history`` (earlier healthy runs, newest first)."""
+    reasons = []
+    if run.requests and run.errors / run.requests > 0.2:
+        reasons.append(f"HTTP errors on {run.errors} of {run.requests} requests")
+    if run.archived and not run.speeches:
+        reasons.append(f"{run.archived} new pages gave no speech (layout change?)")
+    if not history:
+        return reasons
+    seen = statistics.median(h.articles for h in history)
+    if seen >= 3 and run.articles < 0.5 * seen:
+        reasons.append(f"only {run.articles} article pages, usually {seen:g}")
+    lengths = [h.mean_chars for h in history if h.speeches]
+    if run.speeches and lengths and run.mean_chars < 0.5 * statistics.median(lengths):
+        reasons.append(f"mean speech length {run.mean_chars:.0f} characters, usually {statistics.median(lengths):.0f}")
+    rates = [h.flagged / h.speeches for h in history if h.speeches]
+    if run.speeches >= 3 and rates and run.flagged / run.speeches > statistics.median(rates) + 0.3:
+        reasons.append(f"{run.flagged} of {run.speeches} speeches flagged for review")
+    return reasons
+
+
+def alert(payload: dict) -> list[str]:
+    """Send a degraded-run alert to the webhook and/or by e-mail; returns where it went.
+
+    Failures are logged, never raised: an unreachable webhook must not fail the crawl."""
+    sent = []
+    hook = str(settings.get("alert_webhook"))
+    if hook:
+        request = urllib.request.Request(hook, data=json.dumps(payload, ensure_ascii=False).encode(),
+                                         headers={"Content-Type": "application/json"}, method="POST")
+        try:
+            with urllib.request.urlopen(request, timeout=10):
+                sent.append("webhook")
+        except OSError as exc:
+            log.error("alert webhook %s failed: %s", hook, exc)
+    recipients = [r.strip() for r in str(settings.get("alert_email_to")).split(",") if r.strip()]
+    if settings.get("smtp_host") and recipients:
+        message = EmailMessage()
+        message["Subject"] = f"speech-archive: run {payload['run_id']} of {payload['source']} degraded"
+        message["From"], message["To"] = str(settings.get("alert_email_from")), ", ".join(recipients)
+        message.set_content("\n".join(payload["reasons"]) + "\n\n" + json.dumps(payload, ensure_ascii=False, indent=2))
+        try:
+            with smtplib.SMTP(str(settings.get("smtp_host")), int(settings.get("smtp_port")), timeout=10) as smtp:
+                smtp.send_message(message)
+                sent.append("email")
+        except OSError as exc:
+            log.error("alert e-mail via %s failed: %s", settings.get("smtp_host"), exc)
+    return sent
+
+
+def metrics_of(stats: dict) -> RunMetrics:
+    """A run's metrics from its stored crawl stats."""
+    stored = int(stats.get("archive/stored", 0))
+    archived = int(stats.get("archive/pages", 0))
+    return RunMetrics(articles=archived + int(stats.get("archive/unchanged", 0)), archived=archived, speeches=stored, mean_chars=float(stats.get("archive/chars", 0)) / stored if stored else 0.0,
+                      flagged=int(stats.get("clean/flagged", 0)), requests=int(stats.get("downloader/request_count", 0)),
+                      errors=int(stats.get("archive/errors", 0)))
+
