@@ -229,6 +229,7 @@ def _moment(value: str) -> datetime:
 @main.command("export")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), required=True, help="Output format.")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True, help="Output file.")
+@click.option("--query", help="Only speeches containing this search query (same syntax as search).")
 @click.option("--bom", is_flag=True, help="CSV only: start with a UTF-8 BOM for spreadsheet programs.")
 @click.option("--since", help="Only speeches added or changed after this UTC timestamp (ISO-8601).")
 @click.option("--cursor", type=click.Path(dir_okay=False, path_type=Path),
@@ -236,7 +237,8 @@ def _moment(value: str) -> datetime:
 @filter_options
 @click.pass_context
 @user_errors
-def export_cmd(ctx: click.Context, fmt: str, out: Path, bom: bool, since: str | None, cursor: Path | None,
+def export_cmd(ctx: click.Context, fmt: str, out: Path, query: str | None, bom: bool, since: str | None,
+               cursor: Path | None,
                site: str | None, speaker: str | None, date_from: str | None, date_to: str | None,
                canonical: bool) -> None:
     """Export speeches as JSONL, CSV or Parquet (streamed; atomic; a manifest beside each file)."""
@@ -250,7 +252,7 @@ def export_cmd(ctx: click.Context, fmt: str, out: Path, bom: bool, since: str | 
         except (json.JSONDecodeError, KeyError, TypeError) as exc:
             raise ValueError(f"cursor file {cursor} is not one this command wrote") from exc
     progress = (lambda n: click.echo(f"\r{n} rows", nl=False, err=True)) if sys.stderr.isatty() else None
-    result = export(session, fmt, out, filters, bom=bom, progress=progress)
+    result = export(session, fmt, out, filters, bom=bom, progress=progress, query=query)
     if cursor and result.cursor_to:
         write_atomic(cursor, json.dumps({"updated_at": result.cursor_to}) + "\n")
     click.echo(f"wrote {result.rows} speeches to {out} (manifest {result.manifest.name})")
@@ -488,31 +490,20 @@ def _edit_job(ctx: click.Context, source: str, action: str) -> None:
     click.echo(f"{source}: {action}d")  # paused, resumed, removed
 
 
-@schedule.command("pause")
-@click.argument("source")
-@click.pass_context
-@user_errors
-def schedule_pause(ctx: click.Context, source: str) -> None:
-    """Stop running SOURCE on its timetable until resumed."""
-    _edit_job(ctx, source, "pause")
+def _job_command(action: str, help_text: str) -> None:
+    """Register ``schedule ACTION SOURCE``: pause, resume and remove differ only in the job-store call."""
+
+    @schedule.command(action, help=help_text)
+    @click.argument("source")
+    @click.pass_context
+    @user_errors
+    def command(ctx: click.Context, source: str) -> None:
+        _edit_job(ctx, source, action)
 
 
-@schedule.command("resume")
-@click.argument("source")
-@click.pass_context
-@user_errors
-def schedule_resume(ctx: click.Context, source: str) -> None:
-    """Run SOURCE on its timetable again."""
-    _edit_job(ctx, source, "resume")
-
-
-@schedule.command("remove")
-@click.argument("source")
-@click.pass_context
-@user_errors
-def schedule_remove(ctx: click.Context, source: str) -> None:
-    """Unschedule SOURCE (its archive stays)."""
-    _edit_job(ctx, source, "remove")
+_job_command("pause", "Stop running SOURCE on its timetable until resumed.")
+_job_command("resume", "Run SOURCE on its timetable again.")
+_job_command("remove", "Unschedule SOURCE (its archive stays).")
 
 
 @schedule.command("run-now")

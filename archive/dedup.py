@@ -19,7 +19,7 @@ import hashlib
 from collections.abc import Callable, Iterable
 
 import numpy as np
-from sqlalchemy import delete, func, insert, select, text, update
+from sqlalchemy import Row, delete, func, insert, select, text, update
 from sqlalchemy.orm import Session
 
 import settings
@@ -39,6 +39,31 @@ def fingerprint(text: str) -> tuple[np.ndarray, str]:
     return sketch_of_form(form), hashlib.sha256(form.encode()).hexdigest()
 
 
+class DisjointSets:
+    """Union-find over positions 0..n-1; each set is named by its smallest member."""
+
+    def __init__(self, n: int) -> None:
+        self.parent = list(range(n))
+
+    def find(self, x: int) -> int:
+        parent = self.parent
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    def union(self, a: int, b: int) -> None:
+        ra, rb = self.find(a), self.find(b)
+        if ra != rb:
+            self.parent[max(ra, rb)] = min(ra, rb)
+
+    def sets(self) -> list[list[int]]:
+        members: dict[int, list[int]] = {}
+        for x in range(len(self.parent)):
+            members.setdefault(self.find(x), []).append(x)
+        return list(members.values())
+
+
 def lock_groups(session: Session) -> None:
     """Serialise group changes across crawler processes until this transaction ends.
 
@@ -50,7 +75,7 @@ def lock_groups(session: Session) -> None:
         session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _LOCK_KEY})
 
 
-def _canonical_key(s: Speech) -> tuple:
+def _canonical_key(s: Speech | Row) -> tuple:
     """Complete before truncated, clean before mojibake, simplified before converted, longest, earliest."""
     return (not s.truncated, not s.mojibake, s.script == "simplified", len(s.text), -s.captured_at.timestamp(), -s.id)
 
@@ -168,14 +193,13 @@ def rebuild(session: Session, progress: Callable[[str, int, int], None] | None =
     keys: list[tuple] = []
     hashes: list[str] = []
     stmt = select(Speech.id, Speech.text, Speech.truncated, Speech.mojibake, Speech.script, Speech.captured_at)
-    for n, (sid, body, truncated, mojibake, script, captured) in enumerate(
-            session.execute(stmt.order_by(Speech.id).execution_options(yield_per=1000)), 1):
-        ids.append(sid)
-        sampled, digest = fingerprint(body)
+    for n, row in enumerate(session.execute(stmt.order_by(Speech.id).execution_options(yield_per=1000)), 1):
+        ids.append(row.id)
+        sampled, digest = fingerprint(row.text)
         sketches.append(sampled)
         lengths.append(len(sampled))
         hashes.append(digest)
-        keys.append((not truncated, not mojibake, script == "simplified", len(body), -captured.timestamp(), -sid))
+        keys.append(_canonical_key(row))
         if n % 1000 == 0:
             report("sketching", n, total)
     all_h = np.concatenate(sketches) if sketches else np.zeros(0, dtype=np.int64)
@@ -198,18 +222,19 @@ def rebuild(session: Session, progress: Callable[[str, int, int], None] | None =
     session.add_all(groups)
     session.flush()
     rows = []
+    incomplete = []  # groups whose best copy is truncated: reconstruction may fill it
     for group, members in zip(groups, components, strict=True):
         best = max(members, key=keys.__getitem__)
         group.canonical_id = ids[best]
         rows.extend({"id": ids[m], "group_id": group.id, "shingle_count": lengths[m], "text_hash": hashes[m]}
                     for m in members)
+        if len(members) > 1 and not keys[best][0]:
+            incomplete.append(group)
     for start in range(0, len(rows), 5000):
         session.execute(update(Speech), rows[start:start + 5000])
     session.flush()
-    for group, members in zip(groups, components, strict=True):
-        best = max(members, key=keys.__getitem__)
-        if len(members) > 1 and not keys[best][0]:  # even the best copy is incomplete: try reconstruction
-            choose_canonical(session, group)
+    for group in incomplete:
+        choose_canonical(session, group)
     session.expire_all()
     return len(groups)
 
@@ -238,22 +263,10 @@ def group_sketches(all_h: np.ndarray, lengths: np.ndarray, hashes: list[str], th
     partners = np.minimum(rank, cap).astype(np.int8)  # earlier holders in this shingle's posting list
     del rank
 
-    parent = list(range(n))
-
-    def find(x: int) -> int:
-        while parent[x] != x:
-            parent[x] = parent[parent[x]]
-            x = parent[x]
-        return x
-
-    def union(a: int, b: int) -> None:
-        ra, rb = find(a), find(b)
-        if ra != rb:
-            parent[max(ra, rb)] = min(ra, rb)
-
+    sets = DisjointSets(n)
     by_hash: dict[str, int] = {}
     for pos, digest in enumerate(hashes):
-        union(by_hash.setdefault(digest, pos), pos)
+        sets.union(by_hash.setdefault(digest, pos), pos)
     # pairs are counted a slice of later speeches at a time, each slice bounded in pairs (memory)
     per_speech = np.bincount(i, weights=partners, minlength=n).astype(np.int64)
     bounds = np.searchsorted(np.cumsum(per_speech), np.arange(_PAIR_BUDGET, per_speech.sum() + _PAIR_BUDGET,
@@ -275,8 +288,5 @@ def group_sketches(all_h: np.ndarray, lengths: np.ndarray, hashes: list[str], th
         a, b = pairs // n, pairs % n
         matched = shared / np.maximum(np.minimum(lengths[a], lengths[b]), 1) >= threshold
         for x, y in zip(a[matched].tolist(), b[matched].tolist(), strict=True):
-            union(x, y)
-    members: dict[int, list[int]] = {}
-    for pos in range(n):
-        members.setdefault(find(pos), []).append(pos)
-    return h[kept], i[kept], list(members.values())
+            sets.union(x, y)
+    return h[kept], i[kept], sets.sets()

@@ -20,7 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from archive.models import DupGroup, Speech
-from archive.search import Filters, apply_filters
+from archive.search import Filters, Query, apply_filters, matching_ids, parse_query
 from cleaners.chars import to_simplified
 
 FORMATS = ("jsonl", "csv", "parquet")
@@ -41,14 +41,17 @@ def utc_iso(moment: datetime | None) -> str | None:
     return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
-def rows(session: Session, filters: Filters | None = None, batch: int = 500) -> Iterator[dict]:
-    """Matching speeches as export rows, oldest id first.
+def rows(session: Session, filters: Filters | None = None, batch: int = 500,
+         query: Query | None = None) -> Iterator[dict]:
+    """Speeches passing ``filters`` (and containing ``query``, if given) as export rows, oldest id first.
 
     Plain columns, not ORM entities: a streamed entity stays in the session's identity map, so
     memory would grow with the archive."""
     columns = [getattr(Speech, name) for name in _SPEECH_COLUMNS]
     stmt = apply_filters(select(*columns, DupGroup.canonical_id, DupGroup.reconstruction)
                          .outerjoin(DupGroup, DupGroup.id == Speech.group_id), filters or Filters()).order_by(Speech.id)
+    if query is not None:
+        stmt = stmt.where(Speech.id.in_(matching_ids(query, session.get_bind().dialect.name)))
     for record in session.execute(stmt.execution_options(yield_per=batch)).mappings():
         row = {name: record[name] for name in _SPEECH_COLUMNS}
         canonical = record["canonical_id"] == row["id"]
@@ -72,13 +75,18 @@ def _jsonl(path: Path, data: Iterator[dict]) -> int:
     return n
 
 
+def csv_row(row: dict) -> dict:
+    """An export row as CSV cells: the paragraph list becomes a JSON array in one cell."""
+    return {**row, "paragraphs": json.dumps(row["paragraphs"], ensure_ascii=False)}
+
+
 def _csv(path: Path, data: Iterator[dict], bom: bool = False) -> int:
     n = 0
     with path.open("w", encoding="utf-8-sig" if bom else "utf-8", newline="") as fh:
         writer = csv.DictWriter(fh, fieldnames=FIELDS)
         writer.writeheader()
         for row in data:
-            writer.writerow({**row, "paragraphs": json.dumps(row["paragraphs"], ensure_ascii=False)})
+            writer.writerow(csv_row(row))
             n += 1
     return n
 
@@ -136,7 +144,8 @@ def write_atomic(path: Path, text: str) -> None:
 
 
 def export(session: Session, fmt: str, out: Path, filters: Filters | None = None, bom: bool = False,
-           progress: Callable[[int], None] | None = None, progress_every: int = 500) -> ExportResult:
+           progress: Callable[[int], None] | None = None, progress_every: int = 500,
+           query: str | None = None) -> ExportResult:
     """Write every matching speech to ``out`` in ``fmt``, then its manifest beside it."""
     if fmt not in FORMATS:
         raise ValueError(f"unknown export format {fmt!r}; choose one of {', '.join(FORMATS)}")
@@ -144,6 +153,7 @@ def export(session: Session, fmt: str, out: Path, filters: Filters | None = None
     if not out.parent.is_dir():
         raise ValueError(f"folder for the export does not exist: {out.parent}")
     filters = filters or Filters()
+    parsed = parse_query(query) if query else None  # a bad query fails before any file is written
     tmp = out.with_name(f".{out.name}.part")
     latest: list[str] = []
 
@@ -157,7 +167,7 @@ def export(session: Session, fmt: str, out: Path, filters: Filters | None = None
 
     try:
         kwargs = {"bom": bom} if fmt == "csv" else {}
-        n = WRITERS[fmt](tmp, counted(rows(session, filters)), **kwargs)
+        n = WRITERS[fmt](tmp, counted(rows(session, filters, query=parsed)), **kwargs)
         os.replace(tmp, out)
     finally:
         tmp.unlink(missing_ok=True)
@@ -166,7 +176,8 @@ def export(session: Session, fmt: str, out: Path, filters: Filters | None = None
     manifest = out.with_name(out.name + ".manifest.json")
     write_atomic(manifest, json.dumps({
         "schema_version": SCHEMA_VERSION, "format": fmt, "created_at": utc_iso(datetime.now(UTC)),
-        "filters": {k: (utc_iso(v) if isinstance(v, datetime) else v) for k, v in asdict(filters).items()},
+        "filters": {"query": query or None,
+                    **{k: (utc_iso(v) if isinstance(v, datetime) else v) for k, v in asdict(filters).items()}},
         "rows": n, "files": [{"path": out.name, "bytes": out.stat().st_size, "sha256": _sha256(out)}],
         "cursor_from": since, "cursor_to": cursor_to,
     }, ensure_ascii=False, indent=2) + "\n")

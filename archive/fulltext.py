@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import Column, Connection, Integer, MetaData, Table, Text, and_, event, select, text
+from sqlalchemy import Column, Connection, Integer, MetaData, Table, Text, and_, event, inspect, select, text
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -137,6 +137,8 @@ def _indexed_on_insert(_mapper, conn: Connection, target: Speech) -> None:  # no
 
 @event.listens_for(Speech, "before_update")
 def _reindexed_on_change(_mapper, conn: Connection, target: Speech) -> None:  # noqa: ANN001
+    if not inspect(target).attrs.search_text.history.has_changes():
+        return  # most updates (group, dedup counters) leave the text alone: no extra query for them
     old = _stored_text(conn, target.id)
     if old is not None and old != target.search_text:
         remove(conn, target.id, old)

@@ -138,6 +138,11 @@ def _matching(query: Query, dialect: str) -> _Ranked:
     return stmt, -occurrences / (func.length(Speech.search_text) + 1.0)
 
 
+def matching_ids(query: Query, dialect: str) -> Select:
+    """SELECT of the ids of every speech matching ``query``, unordered (exports, counts)."""
+    return _matching(query, dialect)[0].with_only_columns(Speech.id)
+
+
 def build_search(query: Query, dialect: str, filters: Filters | None = None, order: str = "relevance",
                  limit: int = 20, offset: int = 0) -> Select:
     if order not in ORDERS:

@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from archive.compare import comparison_form
-
 SHINGLE = 8  # characters per shingle: longer than stock four-character phrases, shorter than a clause
 SAMPLE_MOD = 8  # keep one shingle hash in eight (chosen on the labelled set, see bench/dedup.py --sweep)
 MIN_SAMPLE = 8  # texts whose sample is smaller keep every shingle, so short texts still compare
@@ -54,15 +52,3 @@ def sketch_of_form(form: str, size: int = SHINGLE, mod: int = SAMPLE_MOD) -> np.
     hashes = shingle_hashes(form, size)
     sampled = _distinct(hashes[hashes % mod == 0])
     return sampled if len(sampled) >= MIN_SAMPLE else _distinct(hashes)
-
-
-def sketch(text: str) -> np.ndarray:
-    """Sorted, distinct sampled shingle hashes of ``text`` in its comparison form."""
-    return sketch_of_form(comparison_form(text))
-
-
-def containment(a: np.ndarray, b: np.ndarray) -> float:
-    """Share of the smaller sketch found in the other: 1.0 for a copy and for a truncation of it."""
-    if len(a) == 0 or len(b) == 0:
-        return 0.0
-    return len(np.intersect1d(a, b, assume_unique=True)) / min(len(a), len(b))

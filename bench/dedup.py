@@ -31,6 +31,7 @@ sys.path.insert(0, str(ROOT))
 import numpy as np  # noqa: E402
 
 from archive.compare import comparison_form  # noqa: E402
+from archive.dedup import DisjointSets  # noqa: E402
 from bench.memory import peak_rss_mb  # noqa: E402
 from tests.dedup.labelled import bases, labelled_set, variants  # noqa: E402
 
@@ -66,19 +67,10 @@ def scores(truth: list[int], groups: list[int]) -> tuple[float, float]:
 
 
 def components(n: int, edges: list[tuple[int, int]]) -> list[int]:
-    parent = list(range(n))
-
-    def find(x: int) -> int:
-        while parent[x] != x:
-            parent[x] = parent[parent[x]]
-            x = parent[x]
-        return x
-
+    sets = DisjointSets(n)
     for a, b in edges:
-        ra, rb = find(a), find(b)
-        if ra != rb:
-            parent[max(ra, rb)] = min(ra, rb)
-    return [find(x) for x in range(n)]
+        sets.union(a, b)
+    return [sets.find(x) for x in range(n)]
 
 
 def run_ours(texts: list[str]) -> list[int]:

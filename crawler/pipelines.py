@@ -52,12 +52,12 @@ class ArchivePipeline:
             stats["archive/errors"] = run.errors
             status = "finished" if reason == "finished" else "interrupted"
             store.finish_run(session, run, status, stats)
-            reasons = health.degraded_reasons(health.metrics_of(run.stats), [
+            reasons = [] if status != "finished" else health.degraded_reasons(health.metrics_of(run.stats), [
                 health.metrics_of(r.stats) for r in store.earlier_runs(session, run, health.HISTORY)])
-            if reasons and status == "finished":
+            if reasons:
                 run.status = "degraded"
                 run.stats = {**run.stats, "degraded": "; ".join(reasons)}
-        if reasons and status == "finished":
+        if reasons:
             self.crawler.spider.logger.warning("run %s degraded: %s", self.run_id, "; ".join(reasons))
             health.alert({"event": "run_degraded", "run_id": self.run_id, "source": self.source.name,
                           "reasons": reasons, "stats": {k: v for k, v in run.stats.items() if "/" in k}})

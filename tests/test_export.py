@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from archive.export import FIELDS, export
 from archive.models import Speech
+from archive.search import QueryError
 from tests.conftest import run_cli
 from tests.test_archive import PARAS, archive_html, html_page
 
@@ -66,6 +67,18 @@ def test_manifest_describes_the_file(archive: Session, tmp_path: Path) -> None:
     assert manifest["files"] == [{"path": "x.parquet", "bytes": out.stat().st_size,
                                   "sha256": hashlib.sha256(out.read_bytes()).hexdigest()}]
     assert manifest["cursor_from"] is None and manifest["cursor_to"].endswith("Z")
+
+
+def test_a_query_narrows_the_export(archive: Session, tmp_path: Path) -> None:
+    result = export(archive, "jsonl", tmp_path / "q.jsonl", query="例会 OR 急躁情绪")
+    titles = {json.loads(line)["title"] for line in (tmp_path / "q.jsonl").read_text(encoding="utf-8").splitlines()}
+    assert result.rows == 3 and titles == {"在全县驻村工作会议上的讲话", "讲话", "关于例会制度的汇报"}
+    assert export(archive, "jsonl", tmp_path / "r.jsonl", query="例会").rows == 1
+    manifest = json.loads(result.manifest.read_text(encoding="utf-8"))
+    assert manifest["filters"]["query"] == "例会 OR 急躁情绪"
+    with pytest.raises(QueryError):
+        export(archive, "jsonl", tmp_path / "bad.jsonl", query='"open')
+    assert not (tmp_path / "bad.jsonl").exists()
 
 
 def test_cursor_exports_only_what_changed_and_moves_atomically(db_url: str, cli, tmp_path: Path) -> None:  # noqa: ANN001
