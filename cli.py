@@ -412,6 +412,7 @@ def demo(db_file: Path) -> None:
     click.echo(f"\nnext:\n  speech-archive --db {db} search '基層 OR 基层'\n"
                f"  speech-archive --db {db} search '\"农村基层组织建设\"' --canonical\n"
                f"  speech-archive --db {db} export --format parquet --out speeches.parquet\n"
+               f"  speech-archive --db {db} serve      # web UI and JSON API on http://127.0.0.1:8000\n"
                f"  speech-archive --db {db} runs")
 
 
