@@ -20,7 +20,7 @@ import settings
 from archive import dedup, store
 from archive.db import ArchiveError, open_archive, sessions
 from archive.export import FORMATS, export, write_atomic
-from archive.groups import members
+from archive.groups import members, versions
 from archive.learn import site_boilerplate
 from archive.models import Capture, CrawlRun, DupGroup, Source, Speech
 from archive.concordance import SORTS, concordance, to_csv
@@ -354,6 +354,19 @@ def dedup_cmd(ctx: click.Context, rebuild: bool) -> None:
     click.echo(f"{n} groups")
 
 
+@main.command("versions")
+@click.argument("speech_id", type=int)
+@click.pass_context
+@user_errors
+def history(ctx: click.Context, speech_id: int) -> None:
+    """The versions of a speech that recrawls found, oldest first, each with its diff from the one before."""
+    for v in versions(_session(ctx), speech_id):
+        s = v.speech
+        click.echo(f"#{s.id}  captured {s.captured_at:%Y-%m-%d %H:%M} UTC  {len(s.text):>6} chars  {s.url}")
+        for line in v.diff:
+            click.echo("      " + (line if len(line) <= 160 else line[:160] + "…"))
+
+
 @main.command()
 @click.argument("group_id", type=int)
 @click.option("--diff", "show_diff", is_flag=True, help="Show each copy's differences from the canonical text.")
@@ -459,20 +472,18 @@ def schedule_list(ctx: click.Context) -> None:
 
 @schedule.command("add")
 @click.argument("source")
-@click.option("--cron", help="Crontab line (UTC); default: the source file's schedule.")
+@click.option("--cron", help="Crontab line (UTC) or 'every N minutes'; default: the source file's schedule.")
 @click.pass_context
 @user_errors
 def schedule_add(ctx: click.Context, source: str, cron: str | None) -> None:
     """Schedule SOURCE (a name in the sources folder or a path)."""
-    from apscheduler.triggers.cron import CronTrigger
-
-    from scheduler import crawl_job, job_store
+    from scheduler import crawl_job, job_store, trigger_of
 
     src = load_source(source)
     line = cron or src.schedule
     if not line:
         raise ValueError(f"source {src.name} has no schedule; give one with --cron '0 3 * * *'")
-    trigger = CronTrigger.from_crontab(line, timezone="UTC")
+    trigger = trigger_of(line)
     open_archive(ctx.obj["db"]).dispose()
     with job_store(ctx.obj["db"]) as jobs:
         jobs.add_job(crawl_job, trigger, id=_job_id(src.name), name=src.name, replace_existing=True,

@@ -20,6 +20,7 @@ from __future__ import annotations
 import fcntl
 import logging
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -31,7 +32,9 @@ from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
+from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
@@ -48,6 +51,24 @@ _running: set[subprocess.Popen] = set()
 
 class SchedulerBusy(RuntimeError):
     """Another scheduler process already runs this archive's jobs."""
+
+
+_EVERY = re.compile(r"every\s+(\d+)\s*(s|sec|seconds?|m|min|minutes?|h|hours?|d|days?)", re.IGNORECASE)
+_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
+
+
+def trigger_of(schedule: str) -> BaseTrigger:
+    """A crontab line (UTC) or ``every N seconds|minutes|hours|days``; ValueError says what is wrong."""
+    m = _EVERY.fullmatch(schedule.strip())
+    if m:
+        if int(m.group(1)) == 0:
+            raise ValueError(f"schedule {schedule!r}: the interval must be more than 0")
+        return IntervalTrigger(timezone="UTC", **{_UNITS[m.group(2)[0].lower()]: int(m.group(1))})
+    try:
+        return CronTrigger.from_crontab(schedule, timezone="UTC")
+    except ValueError as exc:
+        raise ValueError(f"schedule {schedule!r} is neither a crontab line ('0 3 * * *') nor 'every N minutes': "
+                         f"{exc}") from exc
 
 
 def crawl_job(source_path: str, db_url: str) -> int:
@@ -111,9 +132,9 @@ def schedule_sources(scheduler: BaseScheduler, sources_dir: Path, db_url: str,
         if not source.schedule:
             continue
         try:
-            trigger = CronTrigger.from_crontab(source.schedule, timezone="UTC")
+            trigger = trigger_of(source.schedule)
         except ValueError as exc:
-            log.error("skipping %s: bad schedule %r: %s", path, source.schedule, exc)
+            log.error("skipping %s: %s", path, exc)
             continue
         job_id = f"crawl:{source.name}"
         extra = {"next_run_time": None} if job_id in paused else {}

@@ -44,6 +44,9 @@ DECLARED: tuple[Setting, ...] = (
             "Largest response body fetched; bigger pages are dropped with a logged reason."),
     Setting("depth_limit", 6,
             "Deepest link distance from a start URL the spider follows (bounds crawler traps)."),
+    Setting("search_rank_window", 2000,
+            "Matches ranked by relevance per search, newest first: fewer are ranked exactly, more are ranked "
+            "among their newest this many (date order, counts and exports always cover all)."),
     Setting("alert_webhook", "",
             "URL that receives a JSON POST when a crawl run is degraded (empty: no webhook)."),
     Setting("smtp_host", "", "SMTP server for degraded-run e-mails (empty: no e-mail)."),

@@ -75,16 +75,25 @@ def lock_groups(session: Session) -> None:
         session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _LOCK_KEY})
 
 
-def _canonical_key(s: Speech | Row) -> tuple:
-    """Complete before truncated, clean before mojibake, simplified before converted, longest, earliest."""
-    return (not s.truncated, not s.mojibake, s.script == "simplified", len(s.text), -s.captured_at.timestamp(), -s.id)
+def _canonical_key(s: Speech | Row, superseded: set[int]) -> tuple:
+    """Current before superseded versions, complete before truncated, clean before mojibake,
+    simplified before converted, longest, earliest."""
+    return (s.id not in superseded, not s.truncated, not s.mojibake, s.script == "simplified", len(s.text),
+            -s.captured_at.timestamp(), -s.id)
+
+
+def _superseded(session: Session, ids: list[int] | None = None) -> set[int]:
+    """Speeches a recrawl found a newer version of (among ``ids``, or all)."""
+    stmt = select(Speech.previous_id).where(Speech.previous_id.is_not(None))
+    return set(session.scalars(stmt if ids is None else stmt.where(Speech.previous_id.in_(ids))))
 
 
 def choose_canonical(session: Session, group: DupGroup) -> None:
     """Pick the canonical copy; when even that one is incomplete, reconstruct from the others."""
     members = session.scalars(select(Speech).where(Speech.group_id == group.id)).all()
     group.size = len(members)
-    group.canonical_id = max(members, key=_canonical_key).id if members else None
+    superseded = _superseded(session, [m.id for m in members])
+    group.canonical_id = max(members, key=lambda m: _canonical_key(m, superseded)).id if members else None
     group.reconstruction = None
     canonical = next((m for m in members if m.id == group.canonical_id), None)
     if canonical is None or not canonical.truncated or len(members) < 2:
@@ -178,11 +187,13 @@ def _shared_with_others(session: Session, speech: Speech) -> bool:
                                                           Speech.id != speech.id)))
 
 
-def rebuild(session: Session, progress: Callable[[str, int, int], None] | None = None) -> int:
+def rebuild(session: Session, progress: Callable[[str, int, int], None] | None = None,
+            superseded: set[int] | None = None) -> int:
     """Regroup every speech from scratch in one batch; returns the number of groups.
 
     Gives the groups the incremental path gives (same sketches, same capped postings, same
-    threshold), at a fraction of its cost: all pairs are counted at once with numpy.
+    threshold), at a fraction of its cost: all pairs are counted at once with numpy. ``superseded``
+    (default: read from the archive) is for migrations that run before speeches had versions.
     """
     lock_groups(session)
     report = progress or (lambda _stage, _done, _total: None)
@@ -192,6 +203,7 @@ def rebuild(session: Session, progress: Callable[[str, int, int], None] | None =
     lengths: list[int] = []
     keys: list[tuple] = []
     hashes: list[str] = []
+    superseded = _superseded(session) if superseded is None else superseded
     stmt = select(Speech.id, Speech.text, Speech.truncated, Speech.mojibake, Speech.script, Speech.captured_at)
     for n, row in enumerate(session.execute(stmt.order_by(Speech.id).execution_options(yield_per=1000)), 1):
         ids.append(row.id)
@@ -199,7 +211,7 @@ def rebuild(session: Session, progress: Callable[[str, int, int], None] | None =
         sketches.append(sampled)
         lengths.append(len(sampled))
         hashes.append(digest)
-        keys.append(_canonical_key(row))
+        keys.append(_canonical_key(row, superseded))
         if n % 1000 == 0:
             report("sketching", n, total)
     all_h = np.concatenate(sketches) if sketches else np.zeros(0, dtype=np.int64)

@@ -11,7 +11,11 @@ them, so both backends index character n-grams themselves:
   end mark so it has a bigram too.
 * PostgreSQL — table ``speech_grams`` with the distinct characters and bigrams of each speech in a
   GIN-indexed ``text[]``: a one- or two-character term is an exact array lookup; a longer term must
-  hold all its bigrams and then pass a ``LIKE`` recheck.
+  hold all its bigrams and then pass a ``LIKE`` recheck. Lookups go through the SQL function
+  ``speech_ids_with(grams)``, which runs with sequential scans off: the planner prices ``@>`` on a
+  row as cheap, not knowing each array is a compressed TOAST value (~70 µs to read), so for a common
+  gram it would scan and decompress every array (1.4 s at 20,000 speeches) where the GIN bitmap
+  takes 7 ms.
 
 The index follows ``speeches.search_text`` through ORM events, so every code path that stores or
 changes a speech keeps it current.
@@ -19,9 +23,10 @@ changes a speech keeps it current.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 
-from sqlalchemy import Column, Connection, Integer, MetaData, Table, Text, and_, event, inspect, select, text
+from sqlalchemy import Column, Connection, Integer, MetaData, Table, Text, and_, cast, event, func, inspect, select, text
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -73,7 +78,7 @@ def grams_of(search_text: str) -> list[str]:
 def pg_condition(term: str) -> ColumnElement[bool]:
     """Speeches whose folded text contains ``term`` (PostgreSQL)."""
     needed = [term] if len(term) <= 2 else sorted({term[i:i + 2] for i in range(len(term) - 1)})
-    indexed = Speech.id.in_(select(pg_grams.c.speech_id).where(pg_grams.c.grams.contains(needed)))
+    indexed = Speech.id.in_(select(func.speech_ids_with(cast(needed, ARRAY(Text))).column_valued()))
     return indexed if len(term) <= 2 else and_(indexed, Speech.search_text.contains(term, autoescape=True))
 
 
@@ -98,13 +103,45 @@ def remove(conn: Connection, speech_id: int, old_search_text: str) -> None:
                      {"id": speech_id, "doc": fts_document(old_search_text)})
 
 
+_PG_GIN = "CREATE INDEX ix_speech_grams_grams ON speech_grams USING gin (grams)"
+
+
 def create(conn: Connection) -> None:
     """The index's table (called by the migration that introduces it)."""
     if conn.dialect.name == "postgresql":
         pg_grams.create(conn)
-        conn.execute(text("CREATE INDEX ix_speech_grams_grams ON speech_grams USING gin (grams)"))
+        conn.execute(text(_PG_GIN))
     else:
         conn.execute(text("CREATE VIRTUAL TABLE speech_grams USING fts5(grams, content='', prefix='4')"))
+
+
+def create_lookup(conn: Connection) -> None:
+    """``speech_ids_with(grams)``: the speeches holding every gram, found through the GIN index only.
+
+    A SQL function with a SET clause is never inlined, so the setting holds inside it alone.
+    """
+    conn.execute(text("""
+        CREATE OR REPLACE FUNCTION speech_ids_with(wanted text[]) RETURNS SETOF integer
+        LANGUAGE sql STABLE SET enable_seqscan = off SET enable_indexscan = off ROWS 5000
+        AS $$ SELECT speech_id FROM speech_grams WHERE grams @> wanted $$"""))
+
+
+@contextmanager
+def bulk_load(conn: Connection) -> Iterator[None]:
+    """Around loading many speeches at once: PostgreSQL builds its GIN index once, after the rows.
+
+    Maintaining a GIN index row by row over arrays of ~1,500 grams is what makes a large load take
+    hours; building it afterwards from sorted entries takes minutes. Inside the transaction, so a
+    failed load leaves the old index in place.
+    """
+    if conn.dialect.name != "postgresql":
+        yield
+        return
+    conn.execute(text("DROP INDEX IF EXISTS ix_speech_grams_grams"))
+    yield
+    conn.execute(text("SET LOCAL maintenance_work_mem = '512MB'"))
+    conn.execute(text(_PG_GIN))
+    conn.execute(text("ANALYZE speech_grams"))
 
 
 def rebuild(conn: Connection, batch: int = 1000) -> int:
@@ -115,14 +152,15 @@ def rebuild(conn: Connection, batch: int = 1000) -> int:
         conn.execute(text("INSERT INTO speech_grams(speech_grams) VALUES ('delete-all')"))
     n = 0
     chunk: list[tuple[int, str]] = []
-    for row in conn.execute(select(Speech.id, Speech.search_text).order_by(Speech.id)
-                            .execution_options(yield_per=batch)):
-        chunk.append((row.id, row.search_text))
-        if len(chunk) >= batch:
-            add(conn, chunk)
-            n += len(chunk)
-            chunk = []
-    add(conn, chunk)
+    with bulk_load(conn):
+        for row in conn.execute(select(Speech.id, Speech.search_text).order_by(Speech.id)
+                                .execution_options(yield_per=batch)):
+            chunk.append((row.id, row.search_text))
+            if len(chunk) >= batch:
+                add(conn, chunk)
+                n += len(chunk)
+                chunk = []
+        add(conn, chunk)
     return n + len(chunk)
 
 

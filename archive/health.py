@@ -23,7 +23,7 @@ HISTORY = 10  # earlier runs the baseline is taken from
 
 @dataclass(frozen=True)
 class RunMetrics:
-    articles: int  # article pages seen: archived now, or already archived and unchanged
+    articles: int  # article pages seen: archived now, or already archived (unchanged, not modified, not due)
     archived: int  # pages new or changed, archived now
     speeches: int  # speeches extracted from the pages archived now
     mean_chars: float  # mean length of those speeches
@@ -86,7 +86,9 @@ def metrics_of(stats: dict) -> RunMetrics:
     """A run's metrics from its stored crawl stats."""
     stored = int(stats.get("archive/stored", 0))
     archived = int(stats.get("archive/pages", 0))
-    return RunMetrics(articles=archived + int(stats.get("archive/unchanged", 0)), archived=archived, speeches=stored, mean_chars=float(stats.get("archive/chars", 0)) / stored if stored else 0.0,
+    seen = archived + sum(int(stats.get(k, 0)) for k in ("archive/unchanged", "crawl/skipped_archived",
+                                                         "crawl/not_modified"))
+    return RunMetrics(articles=seen, archived=archived, speeches=stored, mean_chars=float(stats.get("archive/chars", 0)) / stored if stored else 0.0,
                       flagged=int(stats.get("clean/flagged", 0)), requests=int(stats.get("downloader/request_count", 0)),
                       errors=int(stats.get("archive/errors", 0)))
 

@@ -91,7 +91,7 @@ class Speech(Base):
     source_id: Mapped[int] = mapped_column(ForeignKey("sources.id"), index=True)
     index_in_page: Mapped[int] = mapped_column(default=0)
     site: Mapped[str] = mapped_column(String(200), index=True)
-    url: Mapped[str] = mapped_column(Text)
+    url: Mapped[str] = mapped_column(Text, index=True)
     title: Mapped[str] = mapped_column(Text)
     text: Mapped[str] = mapped_column(Text)
     paragraphs: Mapped[list] = mapped_column(default=list)
@@ -113,6 +113,8 @@ class Speech(Base):
     text_hash: Mapped[str] = mapped_column(String(64), index=True)
     shingle_count: Mapped[int] = mapped_column(default=0)
     group_id: Mapped[int | None] = mapped_column(ForeignKey("dup_groups.id"), index=True)
+    # the earlier version of this speech: same URL and place in the page, text changed on a recrawl
+    previous_id: Mapped[int | None] = mapped_column(ForeignKey("speeches.id"), index=True)
     captured_at: Mapped[datetime] = mapped_column(default=utcnow)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

@@ -5,6 +5,12 @@ so both can be tested. Terms are folded like the stored text (simplified, half-w
 so a simplified query finds traditional copies and the reverse, and a one- or two-character word
 finds every speech that contains it: matching goes through the n-gram index of
 ``archive.fulltext``, which is exact at every query length on both backends.
+
+Relevance is scored over a window: the ``search_rank_window`` most recently archived matches
+(after filters). A query with fewer matches is ranked exactly; a common one (a single character
+can match most of the archive) is ranked among its newest matches, so that its first page costs the
+same whether it matches a hundred speeches or a million. Date order, counts, facets and exports
+always cover every match.
 """
 
 from __future__ import annotations
@@ -15,10 +21,11 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import Float, Integer, Select, and_, func, not_, or_, select, text
+from sqlalchemy import Float, Integer, Select, and_, cast, column, func, not_, or_, select, table
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
+import settings
 from archive import fulltext
 from archive.models import DupGroup, Speech
 from cleaners.chars import fold
@@ -119,38 +126,53 @@ def apply_filters(stmt: Select, filters: Filters) -> Select:
 
 
 ORDERS = ("relevance", "date")
-_Ranked = tuple[Select, ColumnElement | None]
+FTS = table("speech_grams", column("rowid", Integer), column("rank", Float), column("speech_grams"))
 
 
-def _matching(query: Query, dialect: str) -> _Ranked:
-    """SELECT of matching speeches, and the column that ranks them (lower is better)."""
+@dataclass
+class _Matching:
+    stmt: Select  # SELECT of the matching speeches
+    rank: ColumnElement  # lower is better
+    newest_first: ColumnElement  # the order the index can deliver matches in, newest first, without sorting
+
+
+def _matching(query: Query, dialect: str) -> _Matching:
     if dialect == "sqlite":
-        hits = (text("SELECT rowid AS id, rank FROM speech_grams WHERE speech_grams MATCH :q")
-                .bindparams(q=fulltext.fts_match(query.groups, query.excluded))
-                .columns(id=Integer, rank=Float).subquery("fts"))
-        return select(Speech).join(hits, hits.c.id == Speech.id), hits.c.rank
+        stmt = (select(Speech).select_from(FTS).join(Speech, Speech.id == FTS.c.rowid)
+                .where(FTS.c.speech_grams.op("MATCH")(fulltext.fts_match(query.groups, query.excluded))))
+        return _Matching(stmt, FTS.c.rank, FTS.c.rowid.desc())  # rank: FTS5's bm25, negative
     stmt = select(Speech).where(and_(*[or_(*[fulltext.pg_condition(t) for t in g]) for g in query.groups]))
     if query.excluded:
         stmt = stmt.where(not_(or_(*[fulltext.pg_condition(t) for t in query.excluded])))
-    # relevance: occurrences of the query's terms per character of text, most first
-    occurrences = sum((func.length(Speech.search_text) - func.length(func.replace(Speech.search_text, t, "")))
-                      / len(t) for t in query.terms)
-    return stmt, -occurrences / (func.length(Speech.search_text) + 1.0)
+    # relevance: the share of the text the query's terms cover, most first
+    covered = sum(func.length(Speech.search_text) - func.length(func.replace(Speech.search_text, t, ""))
+                  for t in query.terms)
+    return _Matching(stmt, -cast(covered, Float) / cast(func.length(Speech.search_text) + 1, Float), Speech.id.desc())
 
 
 def matching_ids(query: Query, dialect: str) -> Select:
     """SELECT of the ids of every speech matching ``query``, unordered (exports, counts)."""
-    return _matching(query, dialect)[0].with_only_columns(Speech.id)
+    return _matching(query, dialect).stmt.with_only_columns(Speech.id)
+
+
+def rank_window() -> int:
+    return int(settings.get("search_rank_window"))
 
 
 def build_search(query: Query, dialect: str, filters: Filters | None = None, order: str = "relevance",
                  limit: int = 20, offset: int = 0) -> Select:
+    """The page of results; in relevance order, the best of the newest ``rank_window()`` matches."""
     if order not in ORDERS:
         raise QueryError(f"unknown order {order!r}; choose one of {', '.join(ORDERS)}")
-    stmt, rank = _matching(query, dialect)
-    stmt = apply_filters(stmt, filters or Filters())
+    matching = _matching(query, dialect)
+    stmt = apply_filters(matching.stmt, filters or Filters())
     by_date = (Speech.speech_date.desc().nulls_last(), Speech.id.desc())
-    return stmt.order_by(*((rank, *by_date) if order == "relevance" else by_date)).limit(limit).offset(offset)
+    if order == "date":
+        return stmt.order_by(*by_date).limit(limit).offset(offset)
+    ranked = (stmt.with_only_columns(Speech.id.label("id"), matching.rank.label("rank"))
+              .order_by(matching.newest_first).limit(rank_window()).subquery("ranked"))
+    return (select(Speech).join(ranked, ranked.c.id == Speech.id).order_by(ranked.c.rank, *by_date)
+            .limit(limit).offset(offset))
 
 
 @dataclass
@@ -170,7 +192,7 @@ class Facets:
 
 def facets(session: Session, query: Query, filters: Filters | None = None, top: int = 15) -> Facets:
     """Counts of all matches by site, year and speaker, from one grouped query."""
-    stmt, _ = _matching(query, session.get_bind().dialect.name)
+    stmt = _matching(query, session.get_bind().dialect.name).stmt
     year = func.substr(func.coalesce(Speech.speech_date, Speech.publish_date), 1, 4)
     stmt = apply_filters(stmt, filters or Filters()).with_only_columns(Speech.site, year, Speech.speaker, func.count())
     counts: dict[str, Counter] = {"site": Counter(), "year": Counter(), "speaker": Counter()}

@@ -7,6 +7,8 @@ loses at most the page in hand.
 from __future__ import annotations
 
 import hashlib
+import os
+import socket
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -45,10 +47,36 @@ def ensure_source(session: Session, name: str, config: dict) -> Source:
 
 
 def start_run(session: Session, source: Source) -> CrawlRun:
-    run = CrawlRun(source_id=source.id)
+    """A new run of ``source``; earlier runs of it left "running" by a process that died are closed."""
+    close_dead_runs(session, source)
+    run = CrawlRun(source_id=source.id, stats={"host": socket.gethostname(), "pid": os.getpid()})
     session.add(run)
     session.flush()
     return run
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # someone else's process
+    return True
+
+
+def close_dead_runs(session: Session, source: Source) -> list[CrawlRun]:
+    """Mark "interrupted" the source's runs whose crawler process on this host is gone (SIGKILL, a
+    power cut): their pages are archived, and the next run fetches what they missed."""
+    host = socket.gethostname()
+    dead = [run for run in session.scalars(select(CrawlRun).where(CrawlRun.source_id == source.id,
+                                                                 CrawlRun.status == "running"))
+            if (run.stats or {}).get("host") == host and not _alive(int(run.stats.get("pid", 0)))]
+    for run in dead:
+        run.status = "interrupted"
+        run.finished_at = utcnow()
+        run.stats = {**run.stats, "interrupted": "the crawler process ended without closing the run"}
+    return dead
 
 
 def finish_run(session: Session, run: CrawlRun, status: str, stats: dict) -> None:
@@ -111,16 +139,30 @@ def save_capture(session: Session, source: Source, run: CrawlRun | None, page: F
 @dataclass
 class SaveOutcome:
     new: int = 0
-    changed: int = 0
+    changed: int = 0  # speeches whose text differs from what was stored before (reclean, or a new version)
+    unchanged: int = 0  # speeches of a refetched page whose text was already archived
     duplicates: int = 0
     flagged: int = 0
     chars: int = 0  # characters in the new speeches (run health: mean speech length)
 
 
+def latest_versions(session: Session, capture: Capture) -> dict[int, Speech]:
+    """The newest stored speeches of this capture's URL from earlier captures, by place in the page."""
+    rows = session.scalars(select(Speech).join(Capture, Speech.capture_id == Capture.id)
+                           .where(Speech.url == capture.canonical_url, Speech.source_id == capture.source_id,
+                                  Capture.id != capture.id).order_by(Capture.fetched_at, Speech.id))
+    return {s.index_in_page: s for s in rows}  # later captures overwrite earlier ones
+
+
 def save_speeches(session: Session, capture: Capture, result: CleanResult, site: str) -> SaveOutcome:
-    """Write the speeches of a cleaned page, updating those already stored for this capture."""
+    """Write the speeches of a cleaned page, updating those already stored for this capture.
+
+    A new capture of a URL archived before (a recrawl found the page changed) stores only the
+    speeches whose title or text changed, each linked to its earlier version; the rest are already
+    archived and are counted as unchanged."""
     outcome = SaveOutcome()
     existing = {s.index_in_page: s for s in session.scalars(select(Speech).where(Speech.capture_id == capture.id))}
+    earlier = {} if existing else latest_versions(session, capture)
     removals = [{"reason": r.reason, "text": r.text[:500]} for r in result.removals]
     for sp in result.speeches:
         fields = dict(
@@ -132,9 +174,15 @@ def save_speeches(session: Session, capture: Capture, result: CleanResult, site:
             cleaner_version=result.cleaner_version, removals=removals if sp.index == 0 else [],
             search_text=fold(sp.title + "\n" + sp.text), captured_at=capture.fetched_at)
         row = existing.pop(sp.index, None)
+        before = earlier.get(sp.index)
+        if row is None and before is not None and (before.title, before.text) == (sp.title, sp.text):
+            outcome.unchanged += 1
+            continue
         if row is None:
-            row = Speech(capture_id=capture.id, index_in_page=sp.index, text_hash="", **fields)
+            row = Speech(capture_id=capture.id, index_in_page=sp.index, text_hash="",
+                         previous_id=before.id if before is not None else None, **fields)
             session.add(row)
+            outcome.changed += before is not None
             outcome.new += 1
             outcome.chars += len(sp.text)
         else:

@@ -29,7 +29,7 @@ from sqlalchemy import func, insert, select, text  # noqa: E402
 from archive import fulltext, store  # noqa: E402
 from archive.db import open_archive, sessions  # noqa: E402
 from archive.models import Speech  # noqa: E402
-from archive.search import build_search, matching_ids, parse_query  # noqa: E402
+from archive.search import build_search, facets, matching_ids, parse_query, rank_window  # noqa: E402
 from bench.dedup import generate  # noqa: E402
 from cleaners.chars import fold, script_of  # noqa: E402
 
@@ -48,18 +48,19 @@ def build(url: str, texts: list[str]) -> float:
                                 headers={}, encoding="utf-8", body=b"<html></html>", fetched_at=now)
         capture = store.save_capture(session, source, None, fetched)
         conn = session.connection()
-        for start in range(0, len(texts), 2000):
-            batch = []
-            for i, t in enumerate(texts[start:start + 2000], start):
-                title = f"讲话{i}"
-                batch.append(dict(id=i + 1, capture_id=capture.id, source_id=source.id, index_in_page=i,
-                                  site=f"site{i % 40}", url=f"http://b.cn/{i}.html", title=title, text=t,
-                                  paragraphs=t.split("\n"), script=script_of(t), cleaner_version="bench",
-                                  speech_date=f"{2000 + i % 25}-01-01", search_text=fold(title + "\n" + t),
-                                  text_hash=str(i), captured_at=now))
-            conn.execute(insert(Speech.__table__), batch)
-            fulltext.add(conn, [(b["id"], b["search_text"]) for b in batch])
-            print(f"\r  indexed {start + len(batch)}", end="", file=sys.stderr)
+        with fulltext.bulk_load(conn):
+            for start in range(0, len(texts), 2000):
+                batch = []
+                for i, t in enumerate(texts[start:start + 2000], start):
+                    title = f"讲话{i}"
+                    batch.append(dict(id=i + 1, capture_id=capture.id, source_id=source.id, index_in_page=i,
+                                      site=f"site{i % 40}", url=f"http://b.cn/{i}.html", title=title, text=t,
+                                      paragraphs=t.split("\n"), script=script_of(t), cleaner_version="bench",
+                                      speech_date=f"{2000 + i % 25}-01-01", search_text=fold(title + "\n" + t),
+                                      text_hash=str(i), captured_at=now))
+                conn.execute(insert(Speech.__table__), batch)
+                fulltext.add(conn, [(b["id"], b["search_text"]) for b in batch])
+                print(f"\r  indexed {start + len(batch)}", end="", file=sys.stderr)
         session.commit()
         if engine.dialect.name == "postgresql":
             session.execute(text("ANALYZE"))
@@ -93,11 +94,15 @@ def measure(url: str, queries: dict[str, list[str]]) -> None:
     scan_fn = "instr(search_text, :t) > 0" if dialect == "sqlite" else "strpos(search_text, :t) > 0"
     with sessions(engine)() as session:
         for kind, qs in queries.items():
-            page, count, scan, recall_ok, matches = [], [], [], 0, []
+            page, by_date, facet, count, scan, recall_ok, matches = [], [], [], [], [], 0, []
             for q in qs:
                 query = parse_query(q)
                 ms, _ = timed(lambda: session.scalars(build_search(query, dialect, limit=20)).all())
                 page.append(ms)
+                ms, _ = timed(lambda: session.scalars(build_search(query, dialect, limit=20, order="date")).all())
+                by_date.append(ms)
+                ms, _ = timed(lambda: facets(session, query))
+                facet.append(ms)
                 ids_stmt = matching_ids(query, dialect)
                 ms, found = timed(lambda: set(session.scalars(ids_stmt)))
                 count.append(ms)
@@ -108,7 +113,8 @@ def measure(url: str, queries: dict[str, list[str]]) -> None:
                 matches.append(len(truth))
             p = lambda xs, k: statistics.quantiles(xs, n=100)[k - 1] if len(xs) > 1 else xs[0]  # noqa: E731
             print(f"{dialect:<10} {kind:<9} {len(qs):>3} {statistics.median(matches):>8.0f} "
-                  f"{p(page, 50):>7.1f} {p(page, 95):>7.1f} {p(count, 50):>8.1f} {p(count, 95):>8.1f} "
+                  f"{p(page, 50):>7.1f} {p(page, 95):>7.1f} {p(by_date, 50):>7.1f} {p(by_date, 95):>7.1f} "
+                  f"{p(facet, 95):>8.1f} {p(count, 50):>8.1f} {p(count, 95):>8.1f} "
                   f"{p(scan, 50):>7.0f} {p(scan, 95):>7.0f} {recall_ok:>4}/{len(qs)}")
     engine.dispose()
 
@@ -128,8 +134,10 @@ def main() -> None:
                "4 chars": draw(texts, 4, args.queries, rng), "phrase 8": draw(texts, 8, args.queries, rng)}
     urls = {"sqlite": f"sqlite:///{args.workdir / f'archive-{args.speeches}.sqlite3'}",
             "postgresql": f"{PG}?options=-csearch_path%3Dsearch_bench_{args.speeches}"}
-    print(f"{'backend':<10} {'query':<9} {'n':>3} {'matches':>8} {'page50':>7} {'page95':>7} {'all50':>8} "
-          f"{'all95':>8} {'scan50':>7} {'scan95':>7} {'same as scan':>12}   (ms; page = first 20 by relevance)")
+    print(f"{'backend':<10} {'query':<9} {'n':>3} {'matches':>8} {'page50':>7} {'page95':>7} {'date50':>7} "
+          f"{'date95':>7} {'facets95':>8} {'all50':>8} {'all95':>8} {'scan50':>7} {'scan95':>7} {'same as scan':>12}")
+    print(f"(ms; page = first 20 by relevance, ranked among the newest {rank_window()} matches; date = first 20 by "
+          "date; facets = counts by site/year/speaker; all = every matching id; scan = instr/strpos over all rows)")
     for backend in args.backends.split(","):
         if backend == "postgresql":
             admin = open_archive(PG, migrate=False)

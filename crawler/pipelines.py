@@ -110,6 +110,8 @@ class ArchivePipeline:
         run.duplicates += outcome.duplicates
         run.flagged += outcome.flagged
         self.stats.inc_value("archive/stored", outcome.new)
+        self.stats.inc_value("archive/versions", outcome.changed)
+        self.stats.inc_value("archive/unchanged_speeches", outcome.unchanged)
         self.stats.inc_value("archive/chars", outcome.chars)
         self.stats.inc_value("archive/duplicate", outcome.duplicates)
         self.stats.inc_value("clean/flagged", outcome.flagged)

@@ -13,7 +13,7 @@ from cleaners import SiteRules
 
 _KEYS = {"name", "site", "base_url", "start_urls", "sitemaps", "feeds", "allowed_domains", "list_patterns",
          "article_patterns", "deny_patterns", "encoding", "schedule", "max_pages", "selectors", "noise",
-         "politeness", "sections"}
+         "politeness", "sections", "revisit_days"}
 
 
 class SourceError(ValueError):
@@ -43,6 +43,7 @@ class Source:
     encoding: str | None = None
     schedule: str | None = None
     max_pages: int = 10000
+    revisit_days: float | None = None  # archived articles are fetched again after this many days; None: never
     delay: float = 0.25
     concurrency: int = 4
     site: str | None = None
@@ -83,6 +84,15 @@ def _rules(data: dict, where: Path) -> SiteRules:
                      noise=tuple(noise))
 
 
+def _revisit_days(data: dict, where: Path) -> float | None:
+    value = data.get("revisit_days")
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+        raise SourceError(f"{where}: revisit_days must be a number of days, 0 or more (got {value!r})")
+    return float(value)
+
+
 def parse_source(data: dict, path: Path) -> Source:
     unknown = set(data) - _KEYS
     if unknown:
@@ -105,6 +115,7 @@ def parse_source(data: dict, path: Path) -> Source:
                   article_patterns=_patterns(data, "article_patterns", path),
                   deny_patterns=_patterns(data, "deny_patterns", path), encoding=data.get("encoding"),
                   schedule=data.get("schedule"), max_pages=int(data.get("max_pages", 10000)),
+                  revisit_days=_revisit_days(data, path),
                   delay=float(polite.get("delay", 0.25)), concurrency=int(polite.get("concurrency", 4)),
                   site=data.get("site"), rules=_rules(data, path), sections=sections, raw=data)
 

@@ -134,3 +134,28 @@ def test_sqlite_and_postgresql_give_the_same_results(both: tuple[Session, Sessio
         assert set(found(lite, q)) == set(found(pg, q)), q
         assert found(lite, q, order="date") == found(pg, q, order="date"), q
         assert facets(lite, parse_query(q)) == facets(pg, parse_query(q)), q
+
+
+def test_relevance_ranks_the_newest_window_of_a_common_query(session: Session, monkeypatch: pytest.MonkeyPatch) -> None:
+    fill(session)
+    everything = scan(session, "的")
+    assert len(everything) > 10
+    ranked_all = found(session, "的")
+    assert set(ranked_all) == everything  # the window (default 2000) holds every match: exact ranking
+    monkeypatch.setenv("SPEECH_ARCHIVE_SEARCH_RANK_WINDOW", "5")
+    newest = sorted(everything)[-5:]
+    windowed = found(session, "的")
+    assert sorted(windowed) == newest
+    assert windowed == [i for i in ranked_all if i in newest]  # same order as the exact ranking
+    assert len(found(session, "的", order="date")) == len(everything)  # date order pages through all
+    site = Filters(site="site1")
+    in_site = sorted(h.speech.id for h in search(session, "的", site, limit=1000, order="date"))
+    assert sorted(h.speech.id for h in search(session, "的", site, limit=1000)) == in_site[-5:]  # window after filters
+
+
+def test_relevance_puts_denser_texts_first(session: Session) -> None:
+    add_speech(session, 0, "改革" * 3 + "。" + "其他内容" * 60, False)
+    add_speech(session, 1, "改革。" + "其他内容" * 60, False)
+    add_speech(session, 2, "改革" * 20 + "。" + "其他内容" * 60, False)
+    session.commit()
+    assert [h.speech.text.count("改革") for h in search(session, "改革")] == [20, 3, 1]

@@ -30,7 +30,7 @@ from archive.concordance import SORTS, concordance, to_csv
 from archive.db import open_archive, sessions
 from archive.export import FIELDS, csv_row, rows
 from archive.models import Capture, DupGroup, Speech
-from archive.search import ORDERS, Filters, QueryError, facets, parse_query, search
+from archive.search import ORDERS, Filters, QueryError, facets, parse_query, rank_window, search
 from archive.search import Query as SearchQuery
 from archive.store import raw_body
 
@@ -102,7 +102,7 @@ def create_app(db_url: str | None = None) -> FastAPI:
 
     def run(session: Session, p: SearchParams) -> dict:
         hits = search(session, p.q, p.filters, limit=PER_PAGE, offset=(p.page - 1) * PER_PAGE, order=p.order)
-        return {"hits": hits, "facets": facets(session, parse_query(p.q), p.filters)}
+        return {"hits": hits, "facets": facets(session, parse_query(p.q), p.filters), "rank_window": rank_window()}
 
     @app.exception_handler(QueryError)
     async def _bad_query(request: Request, exc: QueryError) -> Response:
@@ -131,7 +131,8 @@ def create_app(db_url: str | None = None) -> FastAPI:
         members = groups.members(session, speech.group_id) if speech.group_id else []
         group = session.get(DupGroup, speech.group_id) if speech.group_id else None
         return TEMPLATES.TemplateResponse(request, "speech.html", {"s": speech, "members": members, "group": group,
-                                                                   "capture": speech.capture})
+                                                                   "capture": speech.capture,
+                                                                   "versions": groups.versions(session, speech_id)})
 
     @app.get("/capture/{capture_id}/raw", include_in_schema=False)
     def raw_capture(session: Db, capture_id: int) -> Response:
@@ -159,6 +160,7 @@ def create_app(db_url: str | None = None) -> FastAPI:
         result = run(session, p)
         f = result["facets"]
         return {"query": p.q, "page": p.page, "per_page": PER_PAGE, "total": f.total,
+                "ranked_among": min(f.total, result["rank_window"]) if p.order == "relevance" else f.total,
                 "facets": {"site": f.site, "year": f.year, "speaker": f.speaker},
                 "hits": [{**_summary(h.speech), "snippet": h.snippet, "occurrences": h.count} for h in result["hits"]]}
 
@@ -168,6 +170,7 @@ def create_app(db_url: str | None = None) -> FastAPI:
         return {**_summary(s), "text": s.text, "paragraphs": s.paragraphs, "occasion": s.occasion, "region": s.region,
                 "publish_date": s.publish_date, "truncated": s.truncated, "stated_length": s.stated_length,
                 "mojibake": s.mojibake, "script": s.script, "cleaner_version": s.cleaner_version,
+                "previous_version": s.previous_id,
                 "capture": {"id": s.capture_id, "url": s.capture.url, "fetched_at": s.capture.fetched_at.isoformat(),
                             "http_status": s.capture.http_status, "encoding": s.capture.encoding}}
 

@@ -16,6 +16,7 @@ from scrapy.utils.sitemap import Sitemap
 
 from archive.store import Fetched
 from crawler.encoding import decode_html
+from crawler import revisit
 from crawler.items import PageItem
 from crawler.sources import Source, load_source
 from crawler.urls import canonical, is_continuation
@@ -32,8 +33,11 @@ class SpeechSpider(scrapy.Spider):
             raise ValueError("give a source: scrapy crawl speeches -a source=NAME")
         self.source = source if isinstance(source, Source) else load_source(source)
         self.allowed_domains = list(self.source.allowed_domains)
+        self.archived: dict[str, revisit.Archived] = {}
+        self.skipped: set[str] = set()  # archived articles linked this run and not fetched
 
     async def start(self):  # noqa: ANN201 - Scrapy ≥ 2.13 start hook, an async generator of requests
+        self.archived = revisit.archived_pages(self.settings.get("ARCHIVE_DB"), self.source.name)
         for url in self.source.start_urls:
             yield scrapy.Request(url, callback=self.parse_listing)
         for url in self.source.sitemaps:
@@ -54,16 +58,29 @@ class SpeechSpider(scrapy.Spider):
     def _is_listing(self, url: str) -> bool:
         return any(p.search(url) for p in self.source.list_patterns)
 
-    def _follow(self, url: str) -> scrapy.Request | None:
+    def _follow(self, url: str, lastmod: str | None = None) -> scrapy.Request | None:
         url = canonical(url)
         if not self._allowed(url):
             self.crawler.stats.inc_value("crawl/link_denied")
             return None
         if self._is_article(url):
-            return scrapy.Request(url, callback=self.parse_article)
+            return self._article_request(url, lastmod)
         if self._is_listing(url):
             return scrapy.Request(url, callback=self.parse_listing)
         return None
+
+    def _article_request(self, url: str, lastmod: str | None) -> scrapy.Request | None:
+        """A request for an article page: none if it is archived and not due, conditional if due again."""
+        known = self.archived.get(url)
+        if known is None:
+            return scrapy.Request(url, callback=self.parse_article)
+        if not revisit.due(known, self.source.revisit_days, revisit.parse_lastmod(lastmod)):
+            if url not in self.skipped:
+                self.skipped.add(url)
+                self.crawler.stats.inc_value("crawl/skipped_archived")
+            return None
+        return scrapy.Request(url, callback=self.parse_article, headers=known.validators(),
+                              meta={"handle_httpstatus_list": [304]})
 
     # --- callbacks -----------------------------------------------------------------------------
     def parse_listing(self, response: Response) -> Iterator[scrapy.Request]:
@@ -83,7 +100,7 @@ class SpeechSpider(scrapy.Spider):
             if sitemap.type == "sitemapindex":
                 yield scrapy.Request(loc, callback=self.parse_sitemap)
             else:
-                req = self._follow(loc)
+                req = self._follow(loc, entry.get("lastmod"))
                 if req is not None:
                     yield req
 
@@ -114,6 +131,9 @@ class SpeechSpider(scrapy.Spider):
                        fetched_at=datetime.now(UTC)), text
 
     def parse_article(self, response: Response) -> Iterator[scrapy.Request | PageItem]:
+        if response.status == 304:
+            self.crawler.stats.inc_value("crawl/not_modified")
+            return
         fetched, text = self._fetched(response)
         sel = scrapy.Selector(text=text)
         declared = sel.css('link[rel="canonical"]::attr(href)').get()
@@ -121,7 +141,9 @@ class SpeechSpider(scrapy.Spider):
             target = canonical(response.urljoin(declared))
             if target != fetched.canonical_url and self._allowed(target):
                 self.crawler.stats.inc_value("crawl/canonical_redirect")
-                yield scrapy.Request(target, callback=self.parse_article)
+                request = self._article_request(target, None)
+                if request is not None:
+                    yield request
                 return
         yield from self._next_part(response, sel, PageItem(self.source.name, [fetched], [text]))
 

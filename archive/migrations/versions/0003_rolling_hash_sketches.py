@@ -17,7 +17,7 @@ def upgrade() -> None:
     from archive import dedup  # the stored hashes are only meaningful to the code that made them
 
     session = Session(bind=op.get_bind())
-    dedup.rebuild(session)
+    dedup.rebuild(session, superseded=set())  # versions (previous_id) arrive in 0006
     session.flush()
 
 

@@ -1,0 +1,186 @@
+"""Incremental recrawls against a real local site that changes between crawls, on both backends.
+
+Each crawl is a real ``speech-archive crawl`` process. Between crawls the site gains an article,
+edits one, or is killed mid-crawl; the archive must fetch only what it needs, keep every version
+of an edited speech, and lose or duplicate nothing when a crawl dies.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from archive.db import open_archive, sessions
+from archive.models import CrawlRun, DupGroup, Speech
+from crawler.sources import SourceError, load_source
+from tests.changing_site import ChangingSite
+from tests.conftest import ROOT, run_cli
+
+
+def crawl(cli: list[str], db_url: str, source: Path) -> subprocess.CompletedProcess:
+    result = run_cli(cli, "--db", db_url, "crawl", str(source))
+    assert result.returncode == 0, result.stderr
+    return result
+
+
+def archived(db_url: str) -> list[Speech]:
+    engine = open_archive(db_url)
+    with sessions(engine)() as session:
+        rows = session.scalars(select(Speech).order_by(Speech.id)).all()
+    engine.dispose()
+    return list(rows)
+
+
+def last_run(db_url: str) -> CrawlRun:
+    engine = open_archive(db_url)
+    with sessions(engine)() as session:
+        run = session.scalars(select(CrawlRun).order_by(CrawlRun.id.desc())).first()
+    engine.dispose()
+    return run
+
+
+def test_recrawl_fetches_new_articles_only_and_versions_edited_ones(db_url: str, tmp_path: Path, cli) -> None:  # noqa: ANN001
+    with ChangingSite(articles=3) as site:
+        source = site.source_file(tmp_path)
+        crawl(cli, db_url, source)
+        assert len(archived(db_url)) == 3
+        assert len(site.article_requests()) == 3
+
+        site.requests.clear()
+        crawl(cli, db_url, source)  # nothing changed: list page only, no article fetched again
+        assert site.article_requests() == []
+        run = last_run(db_url)
+        assert run.status == "finished" and run.stats["crawl/skipped_archived"] == 3
+        assert len(archived(db_url)) == 3
+
+        site.add_article(3)
+        site.edit_article(1, "最后,我再补充强调一点:各单位要在月底前报送落实情况。")
+        site.requests.clear()
+        crawl(cli, db_url, source)  # revisit_days absent: the edit is not seen, the new article is
+        assert [p for p, _ in site.article_requests()] == ["/a/3.html"]
+
+        source = site.source_file(tmp_path, revisit_days=0)
+        site.requests.clear()
+        crawl(cli, db_url, source)  # every archived article asked again, conditionally
+        asked = dict(site.article_requests())
+        assert sorted(asked) == ["/a/0.html", "/a/1.html", "/a/2.html", "/a/3.html"]
+        assert all("if-none-match" in h and "if-modified-since" in h for h in asked.values())
+        run = last_run(db_url)
+        assert run.stats["crawl/not_modified"] == 3 and run.stats["archive/versions"] == 1
+        assert run.status == "finished"
+
+    speeches = archived(db_url)
+    assert len(speeches) == 5  # four articles, and the edited one twice
+    new = next(s for s in speeches if s.previous_id is not None)
+    old = next(s for s in speeches if s.id == new.previous_id)
+    assert "月底前报送" in new.text and "月底前报送" not in old.text and new.url == old.url
+    engine = open_archive(db_url)
+    with sessions(engine)() as session:
+        assert session.get(DupGroup, new.group_id).canonical_id == new.id  # the newest version is canonical
+        assert session.scalar(select(func.count()).select_from(Speech).where(Speech.group_id == new.group_id)) == 2
+    engine.dispose()
+    history = run_cli(cli, "--db", db_url, "versions", str(old.id))
+    assert history.returncode == 0, history.stderr
+    assert f"#{old.id}" in history.stdout and f"#{new.id}" in history.stdout
+    assert "+最后,我再补充强调一点" in history.stdout
+
+
+def test_a_crawl_killed_mid_run_resumes_without_loss_or_duplicates(db_url: str, tmp_path: Path, cli) -> None:  # noqa: ANN001
+    with ChangingSite(articles=12, delay=0.4) as site:
+        source = site.source_file(tmp_path)
+        proc = subprocess.Popen([*cli, "--db", db_url, "crawl", str(source)],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=ROOT)
+        deadline = time.monotonic() + 90
+        while len(archived(db_url)) < 3:
+            assert proc.poll() is None, "the crawl ended before it could be killed"
+            assert time.monotonic() < deadline, "the crawl archived nothing"
+            time.sleep(0.2)
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
+        before = len(archived(db_url))
+        assert 3 <= before < 12
+        site.requests.clear()
+        crawl(cli, db_url, source)
+        assert len(site.article_requests()) == 12 - before  # only what the killed run had not archived
+
+    per_url = Counter(s.url for s in archived(db_url))
+    assert len(per_url) == 12 and set(per_url.values()) == {1}
+    engine = open_archive(db_url)
+    with sessions(engine)() as session:
+        statuses = [r.status for r in session.scalars(select(CrawlRun).order_by(CrawlRun.id))]
+    engine.dispose()
+    assert statuses == ["interrupted", "finished"]  # the killed run is closed when the next one starts
+
+
+def test_revisit_days_must_be_a_number(tmp_path: Path) -> None:
+    path = tmp_path / "bad.toml"
+    path.write_text('name = "b"\nstart_urls = ["http://b.cn/"]\nrevisit_days = "weekly"\n', encoding="utf-8")
+    with pytest.raises(SourceError, match="revisit_days must be a number of days"):
+        load_source(str(path))
+
+
+def _runs(db_url: str) -> list[CrawlRun]:
+    engine = open_archive(db_url)
+    with sessions(engine)() as session:
+        runs = list(session.scalars(select(CrawlRun).order_by(CrawlRun.id)))
+    engine.dispose()
+    return runs
+
+
+def _run_started_after(db_url: str, moment: datetime, timeout: float = 90) -> CrawlRun:
+    """The first run that started after ``moment`` and has ended."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        done = [r for r in _runs(db_url) if r.started_at.replace(tzinfo=None) > moment and r.status != "running"]
+        if done:
+            return done[0]
+        time.sleep(0.5)
+    raise AssertionError(f"no run started after {moment} ended within {timeout}s")
+
+
+def test_the_scheduler_follows_a_changing_site(tmp_path: Path) -> None:
+    """A real scheduler crawling every 2 s while the site gains articles, edits one, and is redesigned."""
+    db_url = f"sqlite:///{tmp_path / 'archive.sqlite3'}"
+    open_archive(db_url).dispose()
+    (tmp_path / "sources").mkdir()
+    log = (tmp_path / "scheduler.log").open("w")
+    with ChangingSite(articles=3) as site:
+        site.source_file(tmp_path / "sources", schedule="every 2 s", revisit_days=0)
+        scheduler = subprocess.Popen([sys.executable, "-m", "cli", "--db", db_url, "scheduler", "--sources-dir",
+                                      str(tmp_path / "sources")], cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+        try:
+            first = _run_started_after(db_url, datetime(2000, 1, 1))
+            assert first.status == "finished" and first.speeches_new == 3
+
+            changed_at = datetime.now(UTC).replace(tzinfo=None)
+            site.add_article(3)
+            site.edit_article(0, "会后各乡镇要立即传达会议精神,十日内报送贯彻落实方案。")
+            second = _run_started_after(db_url, changed_at)
+            assert second.status == "finished" and second.speeches_new == 2, second.stats  # article 3, version of 0
+            assert second.stats["archive/versions"] == 1
+
+            redesigned_at = datetime.now(UTC).replace(tzinfo=None)
+            site.add_article(4, layout="app")
+            site.add_article(5, layout="app")
+            third = _run_started_after(db_url, redesigned_at)
+            assert third.status == "degraded" and "gave no speech" in third.stats["degraded"]
+
+            scheduler.send_signal(signal.SIGTERM)
+            assert scheduler.wait(timeout=60) == 0
+        finally:
+            scheduler.kill()
+            log.close()
+    runs = [r for r in _runs(db_url) if r.finished_at is not None]
+    for earlier, later in zip(runs, runs[1:], strict=False):  # max_instances=1: never two crawls at once
+        assert earlier.finished_at <= later.started_at
+    speeches = archived(db_url)
+    assert len({s.url for s in speeches}) == 4 and len(speeches) == 5
