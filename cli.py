@@ -31,7 +31,7 @@ from crawler.sources import SourceError, load_source
 from scheduler import SchedulerBusy
 
 USER_ERRORS = (SourceError, ArchiveError, QueryError, PageError, SchedulerBusy, FileNotFoundError, IsADirectoryError,
-               PermissionError, ValueError)
+               PermissionError, ConnectionError, ValueError)
 
 
 def user_errors(fn: Callable) -> Callable:
@@ -74,17 +74,37 @@ def main(ctx: click.Context, db: str) -> None:
 @click.argument("source")
 @click.option("--base-url", help="Serve the source from this address instead of its base_url (mirrors, tests).")
 @click.option("--log-level", default="WARNING", show_default=True, help="Scrapy log level.")
+@click.option("--run", "run_key", help="frontier=redis: join this shared crawl (workers get it from the board).")
 @click.pass_context
 @user_errors
-def crawl(ctx: click.Context, source: str, base_url: str | None, log_level: str) -> None:
-    """Crawl SOURCE (a name under sources/ or a path to a source file) into the archive."""
+def crawl(ctx: click.Context, source: str, base_url: str | None, log_level: str, run_key: str | None) -> None:
+    """Crawl SOURCE (a name under sources/ or a path to a source file) into the archive.
+
+    With frontier=redis the crawl is shared: it opens a run that `speech-archive worker`
+    processes join, or joins the run given with --run."""
+    from crawler import frontier
     from crawler.run import run_crawl
 
     src = load_source(source)
     if base_url:
         src = src.with_base_url(base_url)
     open_archive(ctx.obj["db"]).dispose()  # fail fast, before any fetching, if the archive is unusable
-    stats = run_crawl(src, ctx.obj["db"], log_level=log_level)
+    mode = settings.get("frontier")
+    if mode not in ("local", "redis"):
+        raise click.UsageError(f"setting frontier must be local or redis, not {mode!r}")
+    if run_key and mode != "redis":
+        raise click.UsageError("--run joins a shared crawl: set SPEECH_ARCHIVE_FRONTIER=redis")
+    if mode == "redis":
+        client = frontier.connect(str(settings.get("redis_url")))
+        if run_key and run_key not in frontier.active_runs(client):
+            click.echo(f"run {run_key} is over; nothing to join", err=True)
+            return
+        run_key = run_key or frontier.announce(client, source)
+        if run_key is None:
+            raise click.UsageError(f"a shared crawl of {source} is already in progress: join it with "
+                                   f"`speech-archive worker`, or wait for it to end")
+        click.echo(f"shared crawl {run_key}", err=True)
+    stats = run_crawl(src, ctx.obj["db"], log_level=log_level, run=run_key)
     click.echo(f"crawl of {src.name}: {stats.get('finish_reason', 'finished')}; "
                f"{stats.get('archive/pages', 0)} pages, {stats.get('archive/stored', 0)} new speeches, "
                f"{stats.get('archive/duplicate', 0)} duplicates, {stats.get('clean/failed', 0)} pages failed cleaning")
@@ -92,6 +112,21 @@ def crawl(ctx: click.Context, source: str, base_url: str | None, log_level: str)
 
 def _explain(result: CleanResult) -> list[str]:
     return [f"  [{r.reason}] {r.text[:100]}" for r in result.removals]
+
+
+@main.command()
+@click.option("--once", is_flag=True, help="Join the shared crawls on the board now, then exit.")
+@click.option("--poll", default=5.0, show_default=True, help="Seconds between looks at the board.")
+@click.pass_context
+@user_errors
+def worker(ctx: click.Context, once: bool, poll: float) -> None:
+    """Crawl worker for frontier=redis: join every shared crawl announced on the board, one at a time."""
+    import logging
+
+    from crawler.worker import work
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    work(ctx.obj["db"], str(settings.get("redis_url")), once=once, poll=poll)
 
 
 @main.command()
@@ -175,21 +210,49 @@ def reclean(ctx: click.Context, source_name: str | None) -> None:
                f"{totals['new']} new, {totals['failed']} failed")
 
 
-def _filters(site: str | None, speaker: str | None, date_from: str | None, date_to: str | None,
-             canonical: bool) -> Filters:
-    return Filters(site=site, speaker=speaker, date_from=date_from, date_to=date_to, canonical_only=canonical)
+def _moment(value: str) -> datetime:
+    """An ISO-8601 timestamp; one without an offset is UTC."""
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise ValueError(f"not an ISO-8601 timestamp: {value!r} (e.g. 2026-11-22T08:00:00Z)") from exc
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _moment_option(_ctx: click.Context, _param: click.Parameter, value: str | None) -> datetime | None:
+    try:
+        return _moment(value) if value else None
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from exc
+
+
+_FILTER_NAMES = ("site", "speaker", "region", "date_from", "date_to", "captured_from", "captured_to", "truncated",
+                 "reconstructed", "canonical")
 
 
 def filter_options(fn: Callable) -> Callable:
+    """The search filters as options, handed to the command as one ``filters`` argument."""
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+        given = {name: kwargs.pop(name) for name in _FILTER_NAMES}
+        given["canonical_only"] = given.pop("canonical")
+        return fn(*args, filters=Filters(**given), **kwargs)
+
     for opt in reversed([
         click.option("--site", help="Only speeches from this site."),
         click.option("--speaker", help="Only speeches by this speaker."),
-        click.option("--from", "date_from", help="Speech date on or after (YYYY-MM-DD)."),
-        click.option("--to", "date_to", help="Speech date on or before (YYYY-MM-DD)."),
+        click.option("--region", help="Only speeches from this region (as a document site states it)."),
+        click.option("--from", "date_from", help="Speech date on or after (YYYY-MM-DD, or a prefix: 2007)."),
+        click.option("--to", "date_to", help="Speech date on or before (YYYY-MM-DD, or a prefix)."),
+        click.option("--captured-from", callback=_moment_option, help="Captured at or after this UTC time (ISO-8601)."),
+        click.option("--captured-to", callback=_moment_option, help="Captured at or before this UTC time (ISO-8601)."),
+        click.option("--truncated/--complete", default=None, help="Only copies that are (or are not) truncated."),
+        click.option("--reconstructed/--not-reconstructed", default=None,
+                     help="Only speeches whose group has (or has not) a text assembled from partial copies."),
         click.option("--canonical", is_flag=True, help="Only the canonical copy of each duplicate group."),
     ]):
-        fn = opt(fn)
-    return fn
+        wrapper = opt(wrapper)
+    return wrapper
 
 
 @main.command("search")
@@ -200,11 +263,10 @@ def filter_options(fn: Callable) -> Callable:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON lines.")
 @click.pass_context
 @user_errors
-def search_cmd(ctx: click.Context, query: str, site: str | None, speaker: str | None, date_from: str | None,
-               date_to: str | None, canonical: bool, limit: int, order: str, as_json: bool) -> None:
+def search_cmd(ctx: click.Context, query: str, filters: Filters, limit: int, order: str, as_json: bool) -> None:
     """Find speeches containing QUERY: words, "phrases", OR, NOT / -word; either script."""
     session = _session(ctx)
-    hits = search(session, query, _filters(site, speaker, date_from, date_to, canonical), limit=limit, order=order)
+    hits = search(session, query, filters, limit=limit, order=order)
     for h in hits:
         s = h.speech
         if as_json:
@@ -217,42 +279,33 @@ def search_cmd(ctx: click.Context, query: str, site: str | None, speaker: str | 
         click.echo(f"{len(hits)} result(s)", err=True)
 
 
-def _moment(value: str) -> datetime:
-    """An ISO-8601 timestamp; one without an offset is UTC."""
-    try:
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError as exc:
-        raise ValueError(f"not an ISO-8601 timestamp: {value!r} (e.g. 2026-11-22T08:00:00Z)") from exc
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
 @main.command("export")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), required=True, help="Output format.")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True, help="Output file.")
 @click.option("--query", help="Only speeches containing this search query (same syntax as search).")
 @click.option("--bom", is_flag=True, help="CSV only: start with a UTF-8 BOM for spreadsheet programs.")
-@click.option("--since", help="Only speeches added or changed after this UTC timestamp (ISO-8601).")
+@click.option("--segment", is_flag=True, help="Add text_segmented: the simplified text's words (needs jieba).")
+@click.option("--since", callback=_moment_option,
+              help="Only speeches added or changed after this UTC timestamp (ISO-8601).")
 @click.option("--cursor", type=click.Path(dir_okay=False, path_type=Path),
               help="Incremental: export what changed since this cursor file, then move it (atomically).")
 @filter_options
 @click.pass_context
 @user_errors
-def export_cmd(ctx: click.Context, fmt: str, out: Path, query: str | None, bom: bool, since: str | None,
-               cursor: Path | None,
-               site: str | None, speaker: str | None, date_from: str | None, date_to: str | None,
-               canonical: bool) -> None:
+def export_cmd(ctx: click.Context, fmt: str, out: Path, query: str | None, bom: bool, segment: bool,
+               since: datetime | None, cursor: Path | None, filters: Filters) -> None:
     """Export speeches as JSONL, CSV or Parquet (streamed; atomic; a manifest beside each file)."""
     session = _session(ctx)
-    filters = _filters(site, speaker, date_from, date_to, canonical)
-    if since:
-        filters.changed_since = _moment(since)
+    if since and cursor:
+        raise click.UsageError("give --since or --cursor, not both")
+    filters.changed_since = since
     if cursor and cursor.exists():
         try:
             filters.changed_since = _moment(json.loads(cursor.read_text(encoding="utf-8"))["updated_at"])
         except (json.JSONDecodeError, KeyError, TypeError) as exc:
             raise ValueError(f"cursor file {cursor} is not one this command wrote") from exc
     progress = (lambda n: click.echo(f"\r{n} rows", nl=False, err=True)) if sys.stderr.isatty() else None
-    result = export(session, fmt, out, filters, bom=bom, progress=progress, query=query)
+    result = export(session, fmt, out, filters, bom=bom, progress=progress, query=query, segment=segment)
     if cursor and result.cursor_to:
         write_atomic(cursor, json.dumps({"updated_at": result.cursor_to}) + "\n")
     click.echo(f"wrote {result.rows} speeches to {out} (manifest {result.manifest.name})")
@@ -312,10 +365,10 @@ def stats(ctx: click.Context, as_json: bool) -> None:
 @click.option("--csv", "csv_out", type=click.Path(dir_okay=False, path_type=Path), help="Write the lines as CSV here.")
 @click.pass_context
 @user_errors
-def concordance_cmd(ctx: click.Context, query: str, site: str | None, speaker: str | None, date_from: str | None,
-                    date_to: str | None, canonical: bool, width: int, sort: str, limit: int, csv_out: Path | None) -> None:
+def concordance_cmd(ctx: click.Context, query: str, filters: Filters, width: int, sort: str, limit: int,
+                    csv_out: Path | None) -> None:
     """Key word in context: every occurrence of QUERY with WIDTH characters either side."""
-    lines = concordance(_session(ctx), query, _filters(site, speaker, date_from, date_to, canonical), width, sort, limit)
+    lines = concordance(_session(ctx), query, filters, width, sort, limit)
     if csv_out:
         if not csv_out.parent.is_dir():
             raise ValueError(f"folder for the CSV does not exist: {csv_out.parent}")

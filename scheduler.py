@@ -38,6 +38,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+import settings
 from crawler.sources import SourceError, load_source
 
 log = logging.getLogger("speech-archive.scheduler")
@@ -72,7 +73,16 @@ def trigger_of(schedule: str) -> BaseTrigger:
 
 
 def crawl_job(source_path: str, db_url: str) -> int:
-    """Run one crawl in a subprocess; return its exit status (module-level: jobs are pickled)."""
+    """Run one crawl in a subprocess; return its exit status (module-level: jobs are pickled).
+
+    With frontier=redis the scheduler crawls nothing itself: it opens a shared run on the board
+    for the workers, unless the last one of this source is still in progress."""
+    if settings.get("frontier") == "redis":
+        from crawler import frontier
+
+        run = frontier.announce(frontier.connect(str(settings.get("redis_url"))), source_path)
+        log.info("shared crawl of %s: %s", source_path, f"run {run} announced" if run else "still in progress")
+        return 0
     cmd = [sys.executable, "-m", "cli", "--db", db_url, "crawl", source_path]
     log.info("starting crawl: %s", source_path)
     proc = subprocess.Popen(cmd, cwd=Path(__file__).resolve().parent)

@@ -47,6 +47,15 @@ DECLARED: tuple[Setting, ...] = (
     Setting("search_rank_window", 2000,
             "Matches ranked by relevance per search, newest first: fewer are ranked exactly, more are ranked "
             "among their newest this many (date order, counts and exports always cover all)."),
+    Setting("frontier", "local",
+            "Where a crawl keeps its queue and seen-URL filter: local (in the crawling process) or redis (shared by "
+            "every process crawling the same run, on any machine; see docs/deployment.md)."),
+    Setting("redis_url", "redis://127.0.0.1:6379/0", "Redis server of the shared frontier (frontier = redis)."),
+    Setting("frontier_capacity", 5_000_000,
+            "URLs one shared crawl is sized for: its seen-URL filter takes 3.6 bytes per URL of capacity (18 MB "
+            "at the default), fixed, however many URLs it then sees."),
+    Setting("frontier_error", 1e-6,
+            "Chance that the shared seen-URL filter takes a new URL for a seen one (while under capacity)."),
     Setting("alert_webhook", "",
             "URL that receives a JSON POST when a crawl run is degraded (empty: no webhook)."),
     Setting("smtp_host", "", "SMTP server for degraded-run e-mails (empty: no e-mail)."),

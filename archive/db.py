@@ -6,7 +6,7 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
@@ -15,6 +15,7 @@ import archive.fulltext  # noqa: F401 - registers the ORM events that keep the f
 import settings
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+MIGRATION_LOCK = 0x5A_4D_16  # PostgreSQL advisory lock key held while the schema is migrated
 
 
 class ArchiveError(RuntimeError):
@@ -86,6 +87,9 @@ def open_archive(url: str | None = None, migrate: bool = True, writer: bool = Fa
     try:
         if migrate:
             with engine.begin() as conn:
+                if parsed.get_backend_name() == "postgresql":
+                    # workers starting together on a new server: one migrates, the others wait, then find it done
+                    conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
                 cfg = alembic_config(url)
                 cfg.attributes["connection"] = conn
                 command.upgrade(cfg, "head")

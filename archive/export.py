@@ -21,15 +21,50 @@ from sqlalchemy.orm import Session
 
 from archive.models import DupGroup, Speech
 from archive.search import Filters, Query, apply_filters, matching_ids, parse_query
+from archive.segment import require_segmenter, segmenter
 from cleaners.chars import to_simplified
 
 FORMATS = ("jsonl", "csv", "parquet")
-SCHEMA_VERSION = "1"
-FIELDS = ("id", "group_id", "is_canonical", "title", "text", "paragraphs", "speaker", "speech_date",
-          "publish_date", "occasion", "region", "site", "url", "captured_at", "updated_at", "cleaner_version",
-          "truncated", "stated_length", "mojibake", "needs_review", "script", "text_simplified", "reconstructed_text")
+SCHEMA_VERSION = "2"
+
+
+@dataclass(frozen=True)
+class Column:
+    """One export column; its type drives the Parquet schema and is checked against the JSON Schema."""
+
+    name: str
+    kind: str  # integer, string, boolean, or strings (a list of strings)
+    nullable: bool = False
+
+
+def _columns(spec: str) -> tuple[Column, ...]:
+    """``name:kind`` words, ``?`` after the kind for a nullable column."""
+    return tuple(Column(name, kind.rstrip("?"), kind.endswith("?"))
+                 for name, kind in (word.split(":") for word in spec.split()))
+
+
+COLUMNS = _columns("""
+    id:integer group_id:integer? is_canonical:boolean previous_id:integer? title:string text:string
+    paragraphs:strings speaker:string? speech_date:string? publish_date:string? occasion:string? region:string?
+    site:string url:string captured_at:string updated_at:string cleaner_version:string
+    truncated:boolean stated_length:integer? mojibake:boolean needs_review:boolean script:string
+    text_simplified:string reconstructed_text:string?""")
+SEGMENTED = Column("text_segmented", "string")  # only when asked for: segmenting costs time
+FIELDS = tuple(c.name for c in COLUMNS)
 _DERIVED = {"is_canonical", "text_simplified", "reconstructed_text"}
 _SPEECH_COLUMNS = tuple(name for name in FIELDS if name not in _DERIVED)
+
+
+def fields(segment: bool = False) -> tuple[str, ...]:
+    return FIELDS + ((SEGMENTED.name,) if segment else ())
+
+
+def arrow_schema(segment: bool = False):  # noqa: ANN201 - pyarrow is imported lazily
+    import pyarrow as pa
+
+    kinds = {"integer": pa.int64(), "string": pa.string(), "boolean": pa.bool_(), "strings": pa.list_(pa.string())}
+    return pa.schema([pa.field(c.name, kinds[c.kind], nullable=c.nullable)
+                      for c in COLUMNS + ((SEGMENTED,) if segment else ())])
 
 
 def utc_iso(moment: datetime | None) -> str | None:
@@ -42,11 +77,13 @@ def utc_iso(moment: datetime | None) -> str | None:
 
 
 def rows(session: Session, filters: Filters | None = None, batch: int = 500,
-         query: Query | None = None) -> Iterator[dict]:
+         query: Query | None = None, segment: bool = False) -> Iterator[dict]:
     """Speeches passing ``filters`` (and containing ``query``, if given) as export rows, oldest id first.
 
     Plain columns, not ORM entities: a streamed entity stays in the session's identity map, so
-    memory would grow with the archive."""
+    memory would grow with the archive. ``segment`` adds the words of the simplified text."""
+    words = segmenter() if segment else None
+    names = fields(segment)
     columns = [getattr(Speech, name) for name in _SPEECH_COLUMNS]
     stmt = apply_filters(select(*columns, DupGroup.canonical_id, DupGroup.reconstruction)
                          .outerjoin(DupGroup, DupGroup.id == Speech.group_id), filters or Filters()).order_by(Speech.id)
@@ -63,10 +100,12 @@ def rows(session: Session, filters: Filters | None = None, batch: int = 500,
             # on the canonical row of a group whose copies are all incomplete: their assembled text
             "reconstructed_text": "\n".join(p["text"] for p in rebuilt["paragraphs"]) if canonical and rebuilt else None,
         })
-        yield {name: row[name] for name in FIELDS}
+        if words:
+            row[SEGMENTED.name] = words(row["text_simplified"])
+        yield {name: row[name] for name in names}
 
 
-def _jsonl(path: Path, data: Iterator[dict]) -> int:
+def _jsonl(path: Path, data: Iterator[dict], segment: bool = False) -> int:  # noqa: ARG001 - rows carry it
     n = 0
     with path.open("w", encoding="utf-8") as fh:
         for row in data:
@@ -80,10 +119,10 @@ def csv_row(row: dict) -> dict:
     return {**row, "paragraphs": json.dumps(row["paragraphs"], ensure_ascii=False)}
 
 
-def _csv(path: Path, data: Iterator[dict], bom: bool = False) -> int:
+def _csv(path: Path, data: Iterator[dict], segment: bool = False, bom: bool = False) -> int:
     n = 0
     with path.open("w", encoding="utf-8-sig" if bom else "utf-8", newline="") as fh:
-        writer = csv.DictWriter(fh, fieldnames=FIELDS)
+        writer = csv.DictWriter(fh, fieldnames=fields(segment))
         writer.writeheader()
         for row in data:
             writer.writerow(csv_row(row))
@@ -91,19 +130,11 @@ def _csv(path: Path, data: Iterator[dict], bom: bool = False) -> int:
     return n
 
 
-def _parquet(path: Path, data: Iterator[dict], batch: int = 1000) -> int:
+def _parquet(path: Path, data: Iterator[dict], segment: bool = False, batch: int = 1000) -> int:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    schema = pa.schema([("id", pa.int64()), ("group_id", pa.int64()), ("is_canonical", pa.bool_()),
-                        ("title", pa.string()), ("text", pa.string()), ("paragraphs", pa.list_(pa.string())),
-                        ("speaker", pa.string()), ("speech_date", pa.string()), ("publish_date", pa.string()),
-                        ("occasion", pa.string()), ("region", pa.string()), ("site", pa.string()),
-                        ("url", pa.string()), ("captured_at", pa.string()), ("updated_at", pa.string()),
-                        ("cleaner_version", pa.string()),
-                        ("truncated", pa.bool_()), ("stated_length", pa.int64()), ("mojibake", pa.bool_()),
-                        ("needs_review", pa.bool_()), ("script", pa.string()), ("text_simplified", pa.string()),
-                        ("reconstructed_text", pa.string())])
+    schema = arrow_schema(segment)
     n = 0
     with pq.ParquetWriter(path, schema) as writer:
         chunk: list[dict] = []
@@ -145,7 +176,7 @@ def write_atomic(path: Path, text: str) -> None:
 
 def export(session: Session, fmt: str, out: Path, filters: Filters | None = None, bom: bool = False,
            progress: Callable[[int], None] | None = None, progress_every: int = 500,
-           query: str | None = None) -> ExportResult:
+           query: str | None = None, segment: bool = False) -> ExportResult:
     """Write every matching speech to ``out`` in ``fmt``, then its manifest beside it."""
     if fmt not in FORMATS:
         raise ValueError(f"unknown export format {fmt!r}; choose one of {', '.join(FORMATS)}")
@@ -154,6 +185,8 @@ def export(session: Session, fmt: str, out: Path, filters: Filters | None = None
         raise ValueError(f"folder for the export does not exist: {out.parent}")
     filters = filters or Filters()
     parsed = parse_query(query) if query else None  # a bad query fails before any file is written
+    if segment:
+        require_segmenter()
     tmp = out.with_name(f".{out.name}.part")
     latest: list[str] = []
 
@@ -167,7 +200,7 @@ def export(session: Session, fmt: str, out: Path, filters: Filters | None = None
 
     try:
         kwargs = {"bom": bom} if fmt == "csv" else {}
-        n = WRITERS[fmt](tmp, counted(rows(session, filters, query=parsed)), **kwargs)
+        n = WRITERS[fmt](tmp, counted(rows(session, filters, query=parsed, segment=segment)), segment=segment, **kwargs)
         os.replace(tmp, out)
     finally:
         tmp.unlink(missing_ok=True)
@@ -176,6 +209,7 @@ def export(session: Session, fmt: str, out: Path, filters: Filters | None = None
     manifest = out.with_name(out.name + ".manifest.json")
     write_atomic(manifest, json.dumps({
         "schema_version": SCHEMA_VERSION, "format": fmt, "created_at": utc_iso(datetime.now(UTC)),
+        "columns": list(fields(segment)),
         "filters": {"query": query or None,
                     **{k: (utc_iso(v) if isinstance(v, datetime) else v) for k, v in asdict(filters).items()}},
         "rows": n, "files": [{"path": out.name, "bytes": out.stat().st_size, "sha256": _sha256(out)}],

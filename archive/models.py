@@ -77,7 +77,7 @@ class DupGroup(Base):
     canonical_id: Mapped[int | None]  # a speech id; no FK, as speeches also point here
     size: Mapped[int] = mapped_column(default=0)
     # When every copy is incomplete: the fullest text their overlaps give, with per-paragraph provenance.
-    reconstruction: Mapped[dict | None] = mapped_column(JSON, default=None)
+    reconstruction: Mapped[dict | None] = mapped_column(JSON(none_as_null=True), default=None)  # None is SQL NULL
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 

@@ -58,11 +58,11 @@ def build(path: Path, n: int) -> None:
     engine.dispose()
 
 
-def run_export(db: Path, fmt: str, out: Path) -> tuple[float, float]:
+def run_export(db: Path, fmt: str, out: Path, segment: bool = False) -> tuple[float, float]:
     code = (f"import sys; sys.path.insert(0, {str(ROOT)!r})\nfrom bench.memory import peak_rss_mb\n"
             "from archive.db import open_archive, sessions\nfrom archive.export import export\n"
             f"e = open_archive('sqlite:///{db}')\ns = sessions(e)()\n"
-            f"export(s, {fmt!r}, __import__('pathlib').Path({str(out)!r}))\n"
+            f"export(s, {fmt!r}, __import__('pathlib').Path({str(out)!r}), segment={segment})\n"
             "print(peak_rss_mb())\n")
     started = time.perf_counter()
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
@@ -73,19 +73,24 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="10000,100000")
     parser.add_argument("--workdir", type=Path, default=Path("/tmp/export-bench"))
+    parser.add_argument("--segment-up-to", type=int, default=10000,
+                        help="Also time the word-segmented Parquet export for archives up to this size (it is slow).")
     args = parser.parse_args()
     args.workdir.mkdir(parents=True, exist_ok=True)
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}")
-    print(f"{'speeches':>9} {'format':<8} {'seconds':>8} {'rows/s':>8} {'peak RSS MB':>12} {'file MB':>8}")
+    print(f"{'speeches':>9} {'format':<14} {'seconds':>8} {'rows/s':>8} {'peak RSS MB':>12} {'file MB':>8}")
     for n in (int(x) for x in args.sizes.split(",")):
         db = args.workdir / f"archive-{n}.sqlite3"
         started = time.perf_counter()
         build(db, n)
         print(f"# built {n} speeches in {time.perf_counter() - started:.0f}s ({db.stat().st_size / 1e6:.0f} MB)")
-        for fmt in ("jsonl", "csv", "parquet"):
-            out = args.workdir / f"out-{n}.{fmt}"
-            seconds, rss_mb = run_export(db, fmt, out)
-            print(f"{n:>9} {fmt:<8} {seconds:>8.1f} {n / seconds:>8.0f} {rss_mb:>12.0f} "
+        runs = [("jsonl", False), ("csv", False), ("parquet", False)]
+        if n <= args.segment_up_to:
+            runs.append(("parquet", True))
+        for fmt, segment in runs:
+            out = args.workdir / f"out-{n}{'-words' if segment else ''}.{fmt}"
+            seconds, rss_mb = run_export(db, fmt, out, segment)
+            print(f"{n:>9} {fmt + ('+words' if segment else ''):<14} {seconds:>8.1f} {n / seconds:>8.0f} {rss_mb:>12.0f} "
                   f"{out.stat().st_size / 1e6:>8.0f}")
 
 

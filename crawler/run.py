@@ -6,11 +6,14 @@ from scrapy.crawler import CrawlerProcess
 from scrapy.settings import Settings
 
 import settings as app_settings
+from crawler import frontier
 from crawler.sources import Source
 from crawler.spiders.speeches import SpeechSpider
 
 
-def crawl_settings(source: Source, db_url: str, log_level: str = "WARNING", progress: bool = True) -> Settings:
+def crawl_settings(source: Source, db_url: str, log_level: str = "WARNING", progress: bool = True,
+                   run: str | None = None) -> Settings:
+    """Scrapy settings for one crawl; ``run`` joins the shared crawl of that key in Redis."""
     s = Settings()
     s.setmodule(app_settings, priority="project")
     s.set("ARCHIVE_DB", db_url)
@@ -20,12 +23,19 @@ def crawl_settings(source: Source, db_url: str, log_level: str = "WARNING", prog
     s.set("LOG_LEVEL", log_level)
     s.set("PROGRESS_ENABLED", progress)
     s.set("LOG_INSTALL_ROOT_HANDLER", True)
+    if run:
+        shared = frontier.scrapy_settings(run, str(app_settings.get("redis_url")),
+                                          int(app_settings.get("frontier_capacity")),
+                                          float(app_settings.get("frontier_error")))
+        for name, value in shared.items():
+            s.set(name, value)
     return s
 
 
-def run_crawl(source: Source, db_url: str, log_level: str = "WARNING", progress: bool = True) -> dict:
+def run_crawl(source: Source, db_url: str, log_level: str = "WARNING", progress: bool = True,
+              run: str | None = None) -> dict:
     """Crawl ``source`` into the archive at ``db_url``; returns the crawl's stats."""
-    process = CrawlerProcess(crawl_settings(source, db_url, log_level, progress))
+    process = CrawlerProcess(crawl_settings(source, db_url, log_level, progress, run))
     crawler = process.create_crawler(SpeechSpider)
     process.crawl(crawler, source=source)
     process.start()

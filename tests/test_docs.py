@@ -45,10 +45,16 @@ def test_readme_has_exactly_the_two_setup_commands() -> None:
 def test_export_schema_and_docs_agree_with_the_exporter() -> None:
     import json
 
-    from archive.export import FIELDS, SCHEMA_VERSION
+    from archive.export import COLUMNS, FIELDS, SCHEMA_VERSION, SEGMENTED, arrow_schema, fields
 
     schema = json.loads((DOCS / "export-schema.json").read_text(encoding="utf-8"))
-    assert list(schema["properties"]) == list(FIELDS) == schema["required"]
-    assert schema["$id"].endswith(f"/{SCHEMA_VERSION}")
+    assert list(schema["properties"]) == list(fields(segment=True)) and schema["required"] == list(FIELDS)
+    json_types = {"integer": "integer", "string": "string", "boolean": "boolean", "strings": "array"}
+    for column in (*COLUMNS, SEGMENTED):
+        documented = schema["properties"][column.name]["type"]
+        assert documented == ([json_types[column.kind], "null"] if column.nullable else json_types[column.kind]), column
+    assert arrow_schema(segment=True).names == list(fields(segment=True))
+    assert schema["$id"].endswith(f"/{SCHEMA_VERSION}") and f"schema version {SCHEMA_VERSION}" in schema["title"]
     doc = (DOCS / "export.md").read_text(encoding="utf-8")
-    assert all(f"| `{f}` |" in doc for f in FIELDS)
+    assert f"## Columns (schema version {SCHEMA_VERSION})" in doc
+    assert all(f"| `{f}` |" in doc for f in fields(segment=True))

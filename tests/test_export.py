@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from archive.export import FIELDS, export
+from archive.export import FIELDS, SCHEMA_VERSION, export, fields
 from archive.models import Speech
 from archive.search import QueryError
 from tests.conftest import run_cli
@@ -63,7 +63,8 @@ def test_manifest_describes_the_file(archive: Session, tmp_path: Path) -> None:
     result = export(archive, "parquet", out)
     manifest = json.loads(result.manifest.read_text(encoding="utf-8"))
     assert result.manifest == tmp_path / "x.parquet.manifest.json"
-    assert manifest["rows"] == 3 and manifest["schema_version"] == "1" and manifest["format"] == "parquet"
+    assert manifest["rows"] == 3 and manifest["schema_version"] == SCHEMA_VERSION and manifest["format"] == "parquet"
+    assert manifest["columns"] == list(FIELDS)
     assert manifest["files"] == [{"path": "x.parquet", "bytes": out.stat().st_size,
                                   "sha256": hashlib.sha256(out.read_bytes()).hexdigest()}]
     assert manifest["cursor_from"] is None and manifest["cursor_to"].endswith("Z")
@@ -108,7 +109,61 @@ def test_cursor_exports_only_what_changed_and_moves_atomically(db_url: str, cli,
     engine.dispose()
 
 
-@pytest.mark.parametrize("args,message", [(["--since", "yesterday"], "not an ISO-8601 timestamp")])
+@pytest.mark.parametrize("fmt", ["jsonl", "csv", "parquet"])
+def test_segmented_column_holds_the_words_of_the_simplified_text(archive: Session, tmp_path: Path, fmt: str) -> None:
+    out = tmp_path / f"words.{fmt}"
+    export(archive, fmt, out, segment=True)
+    frame, _ = read_back(fmt, out)
+    assert list(frame.columns) == list(fields(segment=True))
+    for row in frame.to_dict("records"):
+        words = row["text_segmented"]
+        # nothing added or lost: the words put together again are the text, paragraph by paragraph
+        assert [line.replace(" ", "") for line in words.split("\n")] == \
+            [line.replace(" ", "") for line in row["text_simplified"].split("\n")]
+    report = frame[frame["title"] == "关于例会制度的汇报"].iloc[0]["text_segmented"].split()
+    assert {"例会", "制度", "村干部"} <= set(report) and "例会制度" not in report
+    if fmt == "jsonl":
+        for line in out.read_text(encoding="utf-8").splitlines():
+            jsonschema.validate(json.loads(line), SCHEMA)
+
+
+def test_a_changed_page_exports_as_a_new_version_pointing_to_the_old(session: Session, tmp_path: Path) -> None:
+    (old,) = archive_html(session, "http://a.cn/1.html", html_page("讲话", PARAS))
+    (new,) = archive_html(session, "http://a.cn/1.html", html_page("讲话", [*PARAS[:-1], "此段在重新发布时改写过了,内容与原来的版本不同。"]))
+    export(session, "jsonl", tmp_path / "v.jsonl")
+    rows = {r["id"]: r for r in map(json.loads, (tmp_path / "v.jsonl").read_text(encoding="utf-8").splitlines())}
+    assert rows[new.id]["previous_id"] == old.id and rows[old.id]["previous_id"] is None
+
+
+def test_the_search_filters_narrow_an_export(db_url: str, cli, tmp_path: Path) -> None:  # noqa: ANN001
+    from archive.db import open_archive, sessions
+
+    engine = open_archive(db_url)
+    with sessions(engine)() as session:
+        archive_html(session, "http://a.cn/1.html", html_page("在全县驻村工作会议上的讲话", PARAS))
+        archive_html(session, "http://b.cn/2.html", html_page("讲话", PARAS[:3] + [
+            PARAS[3][:20] + "……(未完,全文共1200字,当前仅显示300字)"]))
+    engine.dispose()
+
+    def titles(*args: str) -> list[str]:
+        out = tmp_path / "f.jsonl"
+        result = run_cli(cli, "--db", db_url, "export", "--format", "jsonl", "--out", str(out), *args)
+        assert result.returncode == 0, result.stderr
+        return sorted(json.loads(line)["title"] for line in out.read_text(encoding="utf-8").splitlines())
+
+    assert titles("--truncated") == ["讲话"]
+    assert titles("--complete") == ["在全县驻村工作会议上的讲话"]
+    assert titles("--captured-from", "2000-01-01T00:00:00Z", "--complete") == ["在全县驻村工作会议上的讲话"]
+    assert titles("--captured-to", "2000-01-01") == []
+    assert titles("--not-reconstructed", "--canonical") == ["在全县驻村工作会议上的讲话"]
+    assert titles("--region", "某省") == []
+
+
+@pytest.mark.parametrize("args,message", [
+    (["--since", "yesterday"], "not an ISO-8601 timestamp"),
+    (["--captured-from", "last week"], "not an ISO-8601 timestamp"),
+    (["--since", "2026-01-01", "--cursor", "c.json"], "give --since or --cursor, not both"),
+])
 def test_bad_incremental_options(cli, tmp_path: Path, args: list[str], message: str) -> None:  # noqa: ANN001
     result = run_cli(cli, "--db", f"sqlite:///{tmp_path / 'a.sqlite3'}", "export", "--format", "jsonl",
                      "--out", str(tmp_path / "x.jsonl"), *args)

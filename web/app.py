@@ -28,7 +28,8 @@ from sqlalchemy.orm import Session
 from archive import groups
 from archive.concordance import SORTS, concordance, to_csv
 from archive.db import open_archive, sessions
-from archive.export import FIELDS, csv_row, rows
+from archive.export import csv_row, fields, rows
+from archive.segment import require_segmenter
 from archive.models import Capture, DupGroup, Speech
 from archive.search import ORDERS, Filters, QueryError, facets, parse_query, rank_window, search
 from archive.search import Query as SearchQuery
@@ -197,11 +198,16 @@ def create_app(db_url: str | None = None) -> FastAPI:
         return JSONResponse([line.__dict__ for line in lines])
 
     @app.get("/api/export", summary="The matching speeches streamed as JSON lines or CSV (export schema)")
-    def api_export(p: Params, format: str = "jsonl") -> Response:
+    def api_export(p: Params, format: str = "jsonl", segment: bool = False) -> Response:
         if format not in ("jsonl", "csv"):
             raise QueryError("format must be jsonl or csv (Parquet: use the command line)")
         query = parse_query(p.q) if p.q.strip() else None  # a bad query fails before the stream starts
-        return StreamingResponse(_export_stream(make_session, p.filters, query, format),
+        if segment:
+            try:
+                require_segmenter()
+            except ValueError as exc:
+                raise HTTPException(501, str(exc)) from exc
+        return StreamingResponse(_export_stream(make_session, p.filters, query, format, segment),
                                  media_type="application/x-ndjson" if format == "jsonl" else "text/csv; charset=utf-8")
 
     @app.get("/healthz", include_in_schema=False)
@@ -218,17 +224,17 @@ def _summary(s: Speech) -> dict:
 
 
 def _export_stream(make_session, filters: Filters, query: SearchQuery | None,  # noqa: ANN001 - a sessionmaker
-                   fmt: str) -> Iterator[str]:
+                   fmt: str, segment: bool) -> Iterator[str]:
     """Rows of the export schema for the form's filters and query, streamed."""
     with make_session() as session:
         buffer = io.StringIO()
-        writer = csv.DictWriter(buffer, fieldnames=FIELDS)
+        writer = csv.DictWriter(buffer, fieldnames=fields(segment))
         if fmt == "csv":
             writer.writeheader()
             yield buffer.getvalue()
             buffer.seek(0)
             buffer.truncate()
-        for row in rows(session, filters, query=query):
+        for row in rows(session, filters, query=query, segment=segment):
             if fmt == "jsonl":
                 yield json.dumps(row, ensure_ascii=False) + "\n"
                 continue

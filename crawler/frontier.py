@@ -1,0 +1,197 @@
+"""One crawl shared by several processes through Redis, on scrapy-redis.
+
+With the setting ``frontier = "redis"`` a crawl's request queue and seen-URL filter live in Redis
+under the keys of one *run*: every process crawling with that run key takes its requests from the
+same queue and drops what any of them has already seen, so N processes on any machines share one
+crawl of a source. scrapy-redis supplies the queue and the scheduler; this module adds what a
+crawl of an archive needs on top:
+
+* a run per crawl (the queue and filter of the last crawl must not hide the list pages of the
+  next), announced on a board that ``speech-archive worker`` processes watch and join;
+* a seen-URL filter of fixed size (a Bloom filter in one Redis bitmap): a set of fingerprints
+  would grow by ~100 bytes per URL, this stays at the size its capacity asks for;
+* an end that waits for the others: a process with nothing to do stays while another still
+  downloads (it may yet queue more), and the last one out clears the run's keys.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import math
+import os
+import socket
+import time
+import uuid
+from dataclasses import dataclass
+
+from redis import Redis
+from scrapy import signals
+from scrapy.crawler import Crawler
+from scrapy.exceptions import DontCloseSpider, NotConfigured
+from scrapy.http import Request
+from scrapy.spiders import Spider
+from scrapy_redis.dupefilter import RFPDupeFilter
+
+log = logging.getLogger(__name__)
+
+PREFIX = "speech-archive"
+BOARD = f"{PREFIX}:runs"  # hash: run key -> source (name or path) of every crawl in progress
+BUSY_SECONDS = 30  # a process that downloaded nothing for this long no longer holds the others back
+
+
+@dataclass(frozen=True)
+class RunKeys:
+    """The Redis keys of one shared crawl."""
+
+    run: str
+
+    @property
+    def queue(self) -> str:
+        return f"{PREFIX}:{self.run}:requests"
+
+    @property
+    def seen(self) -> str:
+        return f"{PREFIX}:{self.run}:seen"
+
+    def busy(self, worker: str = "*") -> str:
+        return f"{PREFIX}:{self.run}:busy:{worker}"
+
+
+def connect(redis_url: str) -> Redis:
+    """A client that fails fast, with a message naming the setting, when Redis cannot be reached."""
+    client = Redis.from_url(redis_url, socket_connect_timeout=5)
+    try:
+        client.ping()
+    except Exception as exc:  # redis raises several unrelated connection error types
+        raise ConnectionError(f"cannot reach Redis at {redis_url} (setting redis_url): {exc}") from exc
+    return client
+
+
+def announce(client: Redis, source: str) -> str | None:
+    """Open a new run of ``source`` on the board for workers to join; None if one is still in progress."""
+    if source in active_runs(client).values():
+        return None
+    run = f"{os.path.basename(source).removesuffix('.toml')}-{uuid.uuid4().hex[:12]}"
+    client.hset(BOARD, run, source)
+    return run
+
+
+def active_runs(client: Redis) -> dict[str, str]:
+    return {k.decode(): v.decode() for k, v in client.hgetall(BOARD).items()}
+
+
+def finish(client: Redis, run: str) -> None:
+    """Take the run off the board and drop its queue and filter."""
+    keys = RunKeys(run)
+    client.hdel(BOARD, run)
+    client.delete(keys.queue, keys.seen)
+
+
+def scrapy_settings(run: str, redis_url: str, capacity: int, error: float) -> dict:
+    """Scrapy settings that put this crawl's frontier into the run's Redis keys."""
+    keys = RunKeys(run)
+    return {
+        "SCHEDULER": "scrapy_redis.scheduler.Scheduler",
+        "DUPEFILTER_CLASS": "crawler.frontier.BloomDupeFilter",
+        "SCHEDULER_QUEUE_CLASS": "scrapy_redis.queue.PriorityQueue",  # a sorted set: idle() counts it with ZCARD
+        "SCHEDULER_PERSIST": True,  # one process closing must not flush the queue the others still use
+        "SCHEDULER_QUEUE_KEY": keys.queue,
+        "SCHEDULER_DUPEFILTER_KEY": keys.seen,
+        "REDIS_URL": redis_url,
+        "FRONTIER_RUN": run,
+        "FRONTIER_CAPACITY": capacity,
+        "FRONTIER_ERROR": error,
+        "EXTENSIONS": {"crawler.progress.Progress": 500, "crawler.frontier.SharedCrawl": 510},
+    }
+
+
+def bloom_size(capacity: int, error: float) -> tuple[int, int]:
+    """Bits and hash count of a Bloom filter holding ``capacity`` items at false-positive rate ``error``."""
+    bits = math.ceil(-capacity * math.log(error) / math.log(2) ** 2)
+    return bits, max(1, round(bits / capacity * math.log(2)))
+
+
+# Sets every bit of one fingerprint and answers whether all were set before: atomic, so two
+# processes offering the same URL at once cannot both be told it is new.
+_SEEN = """
+local seen = 1
+for i = 1, #ARGV do
+  if redis.call('SETBIT', KEYS[1], ARGV[i], 1) == 0 then seen = 0 end
+end
+return seen
+"""
+
+
+class BloomDupeFilter(RFPDupeFilter):
+    """scrapy-redis's seen-URL filter with a Bloom filter in place of a growing set.
+
+    A false positive drops a URL from this run only (the next run has a fresh filter); at the
+    default capacity and error it is one URL in a million while the run stays under capacity."""
+
+    def __init__(self, server: Redis, key: str, capacity: int, error: float, debug: bool = False) -> None:
+        super().__init__(server, key, debug)
+        self.bits, self.hashes = bloom_size(capacity, error)
+        self.seen_script = server.register_script(_SEEN)
+
+    @classmethod
+    def from_spider(cls, spider: Spider) -> BloomDupeFilter:
+        s = spider.settings
+        return cls(Redis.from_url(s.get("REDIS_URL")), s.get("SCHEDULER_DUPEFILTER_KEY"),
+                   s.getint("FRONTIER_CAPACITY"), s.getfloat("FRONTIER_ERROR"), s.getbool("DUPEFILTER_DEBUG"))
+
+    def positions(self, fingerprint: str) -> list[int]:
+        """k bit positions by double hashing the two halves of a 160-bit fingerprint."""
+        digest = hashlib.sha1(fingerprint.encode()).digest()
+        h1, h2 = int.from_bytes(digest[:8], "big"), int.from_bytes(digest[8:16], "big") | 1
+        return [(h1 + i * h2) % self.bits for i in range(self.hashes)]
+
+    def request_seen(self, request: Request) -> bool:
+        return self.seen_script(keys=[self.key], args=self.positions(self.request_fingerprint(request))) == 1
+
+    def close(self, reason: str = "") -> None:
+        """Keep the filter: the other processes of the run still use it (``finish`` drops it)."""
+
+
+class SharedCrawl:
+    """Keeps a process in a shared crawl while others may still add work; the last one out ends the run."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        s = crawler.settings
+        if not s.get("FRONTIER_RUN"):
+            raise NotConfigured
+        self.keys = RunKeys(s.get("FRONTIER_RUN"))
+        self.worker = f"{socket.gethostname()}-{os.getpid()}"
+        self.client = Redis.from_url(s.get("REDIS_URL"))
+        self.marked = 0.0
+        crawler.signals.connect(self.mark_busy, signals.request_reached_downloader)
+        crawler.signals.connect(self.mark_busy, signals.response_received)
+        crawler.signals.connect(self.idle, signals.spider_idle)
+        crawler.signals.connect(self.closed, signals.spider_closed)
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> SharedCrawl:
+        return cls(crawler)
+
+    def mark_busy(self, *_args: object, **_kwargs: object) -> None:
+        now = time.monotonic()
+        if now - self.marked > 1:  # one round trip a second at most, whatever the request rate
+            self.client.set(self.keys.busy(self.worker), 1, ex=BUSY_SECONDS)
+            self.marked = now
+
+    def others_busy(self) -> bool:
+        return any(True for _ in self.client.scan_iter(self.keys.busy(), count=100))
+
+    def idle(self, spider: Spider) -> None:
+        self.client.delete(self.keys.busy(self.worker))
+        self.marked = 0.0
+        if self.client.zcard(self.keys.queue) or self.others_busy():
+            spider.logger.debug("shared crawl %s: waiting for the other processes", self.keys.run)
+            raise DontCloseSpider
+
+    def closed(self, spider: Spider, reason: str) -> None:
+        """The last process out ends the run, unless it was stopped (SIGTERM): then the run waits to resume."""
+        self.client.delete(self.keys.busy(self.worker))
+        if reason != "shutdown" and not self.others_busy():
+            finish(self.client, self.keys.run)
+            spider.logger.info("shared crawl %s finished", self.keys.run)

@@ -1,0 +1,140 @@
+"""Several crawler processes sharing one crawl through Redis (scrapy-redis) into one PostgreSQL archive."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import time
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from redis import Redis
+from scrapy import Request
+from sqlalchemy import select
+
+from archive.db import open_archive, sessions
+from archive.models import CrawlRun, DupGroup, Speech
+from crawler import frontier
+from tests.changing_site import ChangingSite
+from tests.conftest import pg_schema
+
+ROOT = Path(__file__).resolve().parent.parent
+REDIS_URL = "redis://127.0.0.1:6379/15"  # a database of its own, emptied around each test
+
+
+@pytest.fixture
+def redis() -> Iterator[Redis]:
+    client = Redis.from_url(REDIS_URL, socket_connect_timeout=2)
+    try:
+        client.ping()
+    except Exception as exc:  # noqa: BLE001 - any failure to connect means no server here
+        if os.environ.get("SPEECH_ARCHIVE_REQUIRE_REDIS"):
+            pytest.fail(f"Redis is required here but unreachable at {REDIS_URL}: {exc}")
+        pytest.skip(f"no Redis server at {REDIS_URL}: {exc}")
+    client.flushdb()
+    yield client
+    client.flushdb()
+
+
+def shared_env() -> dict[str, str]:
+    return {**os.environ, "SPEECH_ARCHIVE_FRONTIER": "redis", "SPEECH_ARCHIVE_REDIS_URL": REDIS_URL,
+            "PYTHONWARNINGS": "ignore"}
+
+
+def wait_for(condition, timeout: float, what: str) -> None:  # noqa: ANN001
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.2)
+
+
+@pytest.mark.postgres
+def test_workers_share_one_crawl_each_page_fetched_once_each_speech_archived_once(
+        redis: Redis, tmp_path: Path, cli) -> None:  # noqa: ANN001
+    articles = 30
+    with pg_schema() as db_url, ChangingSite(articles=articles, delay=0.3) as site:
+        open_archive(db_url).dispose()  # the schema migrated once, before the processes race for it
+        source = site.source_file(tmp_path)
+        workers = [subprocess.Popen([*cli, "--db", db_url, "worker", "--poll", "0.2"], env=shared_env(), cwd=ROOT,
+                                    stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True) for _ in range(2)]
+        try:
+            opener = subprocess.run([*cli, "--db", db_url, "crawl", str(source)], env=shared_env(), cwd=ROOT,
+                                    capture_output=True, text=True, timeout=300)
+            assert opener.returncode == 0, opener.stderr
+            assert "shared crawl changing-" in opener.stderr
+            wait_for(lambda: not frontier.active_runs(redis), 120, "the shared crawl to end")
+            wait_for(lambda: all(r.finished_at for r in runs(db_url)) and len(runs(db_url)) == 3, 60,
+                     "every process to close its run")
+        finally:
+            for w in workers:
+                w.send_signal(signal.SIGTERM)
+            codes = [w.wait(timeout=60) for w in workers]
+        assert codes == [0, 0], [w.stderr.read() for w in workers]
+
+        fetched = Counter(path for path, _ in site.requests if path != "/robots.txt")
+        assert set(fetched) == {"/index.html", *(f"/a/{n}.html" for n in range(articles))}
+        assert set(fetched.values()) == {1}, fetched.most_common(3)
+
+        engine = open_archive(db_url)
+        with sessions(engine)() as session:
+            speeches = list(session.scalars(select(Speech)))
+            groups = {g.id: g for g in session.scalars(select(DupGroup))}
+        engine.dispose()
+        # one capture per article; a compilation page gives several speeches, each archived once
+        assert len({s.url for s in speeches}) == articles
+        assert {len({s.capture_id for s in speeches if s.url == url}) for url in {s.url for s in speeches}} == {1}
+        assert set(Counter((s.url, s.index_in_page) for s in speeches).values()) == {1}
+        # the site repeats its 15 texts: copies of one text form one group, whoever archived them
+        by_text = {}
+        for s in speeches:
+            by_text.setdefault(s.text, set()).add(s.group_id)
+        assert all(len(ids) == 1 for ids in by_text.values()) and len(groups) == len(by_text)
+        assert all(groups[s.group_id].size == Counter(x.group_id for x in speeches)[s.group_id] for s in speeches)
+        shares = [r.pages for r in runs(db_url)]
+        assert sum(1 for n in shares if n > 0) >= 2, shares  # the work was shared, not done by one process
+        assert not [k for k in redis.scan_iter("speech-archive:changing-*")]  # the last one out cleared the run
+
+
+def runs(db_url: str) -> list[CrawlRun]:
+    engine = open_archive(db_url)
+    with sessions(engine)() as session:
+        result = list(session.scalars(select(CrawlRun).order_by(CrawlRun.id)))
+    engine.dispose()
+    return result
+
+
+def test_the_seen_url_filter_has_a_fixed_size_and_no_false_positive_at_its_capacity(redis: Redis) -> None:
+    seen = frontier.BloomDupeFilter(redis, "speech-archive:t:seen", capacity=20_000, error=1e-6)
+    urls = [f"http://a.cn/{n}.html" for n in range(20_000)]
+    assert not any(seen.request_seen(Request(u)) for u in urls)
+    assert all(seen.request_seen(Request(u)) for u in urls[:500])  # every URL offered again is known
+    assert redis.strlen("speech-archive:t:seen") <= seen.bits // 8 + 1  # the bitmap its capacity asked for, no more
+    assert seen.bits / 20_000 / 8 < 4  # 3.6 bytes per URL; a set of fingerprints takes ~100
+
+
+def test_the_scheduler_announces_runs_for_workers_instead_of_crawling(redis: Redis,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    import scheduler
+
+    monkeypatch.setenv("SPEECH_ARCHIVE_FRONTIER", "redis")
+    monkeypatch.setenv("SPEECH_ARCHIVE_REDIS_URL", REDIS_URL)
+    assert scheduler.crawl_job("/srv/sources/gov.toml", "sqlite:///unused.sqlite3") == 0
+    (run, source), = frontier.active_runs(redis).items()
+    assert source == "/srv/sources/gov.toml" and run.startswith("gov-")
+    scheduler.crawl_job("/srv/sources/gov.toml", "sqlite:///unused.sqlite3")  # still in progress: no second run
+    assert list(frontier.active_runs(redis)) == [run]
+    frontier.finish(redis, run)
+    assert frontier.active_runs(redis) == {}
+
+
+def test_unreachable_redis_is_one_clear_error(tmp_path: Path, cli) -> None:  # noqa: ANN001
+    source = tmp_path / "s.toml"
+    source.write_text('name = "s"\nstart_urls = ["http://127.0.0.1:9/"]\n', encoding="utf-8")
+    env = {**shared_env(), "SPEECH_ARCHIVE_REDIS_URL": "redis://127.0.0.1:9/0"}
+    result = subprocess.run([*cli, "--db", f"sqlite:///{tmp_path / 'a.sqlite3'}", "crawl", str(source)], env=env,
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2 and "cannot reach Redis at redis://127.0.0.1:9/0" in result.stderr
+    assert "Traceback" not in result.stderr
