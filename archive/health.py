@@ -15,7 +15,11 @@ import urllib.request
 from dataclasses import dataclass
 from email.message import EmailMessage
 
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
 import settings
+from archive.models import CrawlRun
 
 log = logging.getLogger("speech-archive.health")
 HISTORY = 10  # earlier runs the baseline is taken from
@@ -92,3 +96,43 @@ def metrics_of(stats: dict) -> RunMetrics:
                       flagged=int(stats.get("clean/flagged", 0)), requests=int(stats.get("downloader/request_count", 0)),
                       errors=int(stats.get("archive/errors", 0)))
 
+
+
+def combined(metrics: list[RunMetrics]) -> RunMetrics:
+    """One crawl's metrics from those of the processes that shared it."""
+    speeches = sum(m.speeches for m in metrics)
+    return RunMetrics(articles=sum(m.articles for m in metrics), archived=sum(m.archived for m in metrics),
+                      speeches=speeches,
+                      mean_chars=sum(m.mean_chars * m.speeches for m in metrics) / speeches if speeches else 0.0,
+                      flagged=sum(m.flagged for m in metrics), requests=sum(m.requests for m in metrics),
+                      errors=sum(m.errors for m in metrics))
+
+
+def _crawl_key(run: CrawlRun) -> str:
+    """Runs of one shared crawl (several processes) count as one crawl; any other run is its own."""
+    return (run.stats or {}).get("shared_run") or f"run:{run.id}"
+
+
+def judge(session: Session, runs: list[CrawlRun]) -> list[str]:
+    """Judge one crawl (its runs: one, or one per process of a shared crawl) against the source's
+    earlier healthy crawls; a degraded crawl's runs are marked so, with the reasons."""
+    earlier = session.scalars(select(CrawlRun).where(CrawlRun.source_id == runs[0].source_id,
+                                                     CrawlRun.id < min(r.id for r in runs),
+                                                     CrawlRun.status == "finished")
+                              .order_by(CrawlRun.id.desc()).limit(HISTORY * 16))
+    crawls: dict[str, list[RunMetrics]] = {}  # newest first
+    for run in earlier:
+        crawls.setdefault(_crawl_key(run), []).append(metrics_of(run.stats))
+    history = [combined(m) for m in list(crawls.values())[:HISTORY]]
+    reasons = degraded_reasons(combined([metrics_of(r.stats) for r in runs]), history)
+    for run in runs if reasons else []:
+        run.status = "degraded"
+        run.stats = {**run.stats, "degraded": "; ".join(reasons)}
+    return reasons
+
+
+def alert_degraded(source: str, runs: list[CrawlRun], reasons: list[str]) -> list[str]:
+    log.warning("crawl of %s (runs %s) degraded: %s", source, ", ".join(str(r.id) for r in runs), "; ".join(reasons))
+    stats = [{k: v for k, v in r.stats.items() if "/" in k} for r in runs]
+    return alert({"event": "run_degraded", "run_id": runs[0].id, "run_ids": [r.id for r in runs], "source": source,
+                  "reasons": reasons, "stats": stats[0] if len(stats) == 1 else stats})

@@ -2,7 +2,7 @@
 
 jieba is an optional extra (``pip install 'speech-archive[segment]'``): its dictionary ships
 inside the package, so segmenting needs no download, but most exports do not want the time it
-costs (about half a million characters a second on one core).
+costs (about 360,000 characters a second on one core: bench/export.py).
 """
 
 from __future__ import annotations

@@ -46,10 +46,12 @@ def ensure_source(session: Session, name: str, config: dict) -> Source:
     return source
 
 
-def start_run(session: Session, source: Source) -> CrawlRun:
-    """A new run of ``source``; earlier runs of it left "running" by a process that died are closed."""
+def start_run(session: Session, source: Source, shared_run: str | None = None) -> CrawlRun:
+    """A new run of ``source`` (one process's part of ``shared_run``, if given); earlier runs of it
+    left "running" by a process that died are closed."""
     close_dead_runs(session, source)
-    run = CrawlRun(source_id=source.id, stats={"host": socket.gethostname(), "pid": os.getpid()})
+    run = CrawlRun(source_id=source.id, stats={"host": socket.gethostname(), "pid": os.getpid(),
+                                               **({"shared_run": shared_run} if shared_run else {})})
     session.add(run)
     session.flush()
     return run
@@ -83,13 +85,6 @@ def finish_run(session: Session, run: CrawlRun, status: str, stats: dict) -> Non
     run.status = status
     run.finished_at = utcnow()
     run.stats = {k: v for k, v in stats.items() if isinstance(v, (int, float, str))}
-
-
-def earlier_runs(session: Session, run: CrawlRun, n: int) -> list[CrawlRun]:
-    """The source's last ``n`` healthy finished runs before ``run``, newest first (health baseline)."""
-    return list(session.scalars(select(CrawlRun).where(CrawlRun.source_id == run.source_id, CrawlRun.id < run.id,
-                                                       CrawlRun.status == "finished")
-                                .order_by(CrawlRun.id.desc()).limit(n)))
 
 
 def store_blob(session: Session, body: bytes) -> str:

@@ -139,10 +139,11 @@ def main() -> None:
             per_cpu.append(fetched / cpu)
             print(f"{w:>9} {seconds:>8.1f} {fetched:>6} {fetched / seconds:>8.1f} {speeches:>9} {cpu:>7.1f} "
                   f"{fetched / cpu:>12.1f}")
-    rate = min(per_cpu)
-    print(f"# CPU-bound ceiling: about {rate:.0f} pages/s per core (the lowest pages/CPU-s above, process start "
-          f"included); {', '.join(f'{c} cores ~ {c * rate:.0f}' for c in (4, 8, 16))} pages/s while the sites and "
-          f"PostgreSQL keep up")
+    best, worst = max(per_cpu), min(per_cpu)
+    print(f"# crawler CPU per page: {1000 / best:.0f} ms alone, {1000 / worst:.0f} ms when the processes contend "
+          f"(process start included; PostgreSQL's own CPU not counted). Each core given to crawler processes adds "
+          f"about {worst:.0f}-{best:.0f} pages/s while the sites and the database keep up: "
+          f"{', '.join(f'{c} cores ~ {c * worst:.0f}-{c * best:.0f}' for c in (4, 8, 16))} pages/s")
     print(f"{'filter URLs':>11} {'Bloom MB':>9} {'set MB':>8} {'bytes/URL Bloom':>16} {'bytes/URL set':>14}")
     for n in (int(x) for x in args.filter_urls.split(",")):
         bloom, plain, _ = filter_memory(n)

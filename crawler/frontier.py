@@ -11,7 +11,8 @@ crawl of an archive needs on top:
 * a seen-URL filter of fixed size (a Bloom filter in one Redis bitmap): a set of fingerprints
   would grow by ~100 bytes per URL, this stays at the size its capacity asks for;
 * an end that waits for the others: a process with nothing to do stays while another still
-  downloads (it may yet queue more), and the last one out clears the run's keys.
+  downloads (it may yet queue more), and the last one out clears the run's keys and judges the
+  crawl's health as one crawl (each process did only a part of it).
 """
 
 from __future__ import annotations
@@ -32,6 +33,11 @@ from scrapy.exceptions import DontCloseSpider, NotConfigured
 from scrapy.http import Request
 from scrapy.spiders import Spider
 from scrapy_redis.dupefilter import RFPDupeFilter
+from sqlalchemy import select
+
+from archive import health
+from archive.db import open_archive, sessions
+from archive.models import CrawlRun, Source
 
 log = logging.getLogger(__name__)
 
@@ -81,11 +87,12 @@ def active_runs(client: Redis) -> dict[str, str]:
     return {k.decode(): v.decode() for k, v in client.hgetall(BOARD).items()}
 
 
-def finish(client: Redis, run: str) -> None:
-    """Take the run off the board and drop its queue and filter."""
+def finish(client: Redis, run: str) -> bool:
+    """Take the run off the board and drop its queue and filter; True for the one caller that took it off."""
     keys = RunKeys(run)
-    client.hdel(BOARD, run)
+    taken = client.hdel(BOARD, run) == 1
     client.delete(keys.queue, keys.seen)
+    return taken
 
 
 def scrapy_settings(run: str, redis_url: str, capacity: int, error: float) -> dict:
@@ -163,6 +170,7 @@ class SharedCrawl:
         self.keys = RunKeys(s.get("FRONTIER_RUN"))
         self.worker = f"{socket.gethostname()}-{os.getpid()}"
         self.client = Redis.from_url(s.get("REDIS_URL"))
+        self.db_url = s.get("ARCHIVE_DB")
         self.marked = 0.0
         crawler.signals.connect(self.mark_busy, signals.request_reached_downloader)
         crawler.signals.connect(self.mark_busy, signals.response_received)
@@ -192,6 +200,30 @@ class SharedCrawl:
     def closed(self, spider: Spider, reason: str) -> None:
         """The last process out ends the run, unless it was stopped (SIGTERM): then the run waits to resume."""
         self.client.delete(self.keys.busy(self.worker))
-        if reason != "shutdown" and not self.others_busy():
-            finish(self.client, self.keys.run)
+        if reason != "shutdown" and not self.others_busy() and finish(self.client, self.keys.run):
             spider.logger.info("shared crawl %s finished", self.keys.run)
+            judge_crawl(self.db_url, spider.source.name, self.keys.run)
+
+
+def judge_crawl(db_url: str, source: str, run: str, wait: float = 30) -> list[str]:
+    """Judge a finished shared crawl as one crawl: its processes' runs together against the source's
+    history (each process did only a part, so no one of them can be judged alone)."""
+    engine = open_archive(db_url, writer=True)
+    try:
+        deadline = time.monotonic() + wait
+        while True:
+            with sessions(engine).begin() as session:
+                recent = session.scalars(select(CrawlRun).join(Source).where(Source.name == source)
+                                         .order_by(CrawlRun.id.desc()).limit(500))
+                runs = [r for r in recent if (r.stats or {}).get("shared_run") == run]
+                # the others close a moment after they stop downloading; a dead one stays "running"
+                if (runs and all(r.status != "running" for r in runs)) or time.monotonic() > deadline:
+                    done = [r for r in runs if r.status == "finished"]
+                    reasons = health.judge(session, done) if done else []
+                    break
+            time.sleep(0.5)
+        if reasons:
+            health.alert_degraded(source, done, reasons)
+        return reasons
+    finally:
+        engine.dispose()

@@ -40,27 +40,23 @@ class ArchivePipeline:
         spider = self.crawler.spider
         with self.Session.begin() as session:
             self.source = store.ensure_source(session, spider.source.name, spider.source.raw)
-            self.run_id = store.start_run(session, self.source).id
+            self.run_id = store.start_run(session, self.source, self.crawler.settings.get("FRONTIER_RUN")).id
         self.crawler.stats.set_value("archive/run_id", self.run_id)
 
     def close_spider(self) -> None:
         reason = self.crawler.stats.get_value("finish_reason") or "finished"
         stats = self.crawler.stats.get_stats()
+        shared = self.crawler.settings.get("FRONTIER_RUN")
         with self.Session.begin() as session:
             run = session.get(CrawlRun, self.run_id)
             run.errors += errors_in(stats)
             stats["archive/errors"] = run.errors
             status = "finished" if reason == "finished" else "interrupted"
-            store.finish_run(session, run, status, stats)
-            reasons = [] if status != "finished" else health.degraded_reasons(health.metrics_of(run.stats), [
-                health.metrics_of(r.stats) for r in store.earlier_runs(session, run, health.HISTORY)])
-            if reasons:
-                run.status = "degraded"
-                run.stats = {**run.stats, "degraded": "; ".join(reasons)}
+            store.finish_run(session, run, status, {**stats, **({"shared_run": shared} if shared else {})})
+            # a process of a shared crawl holds a part of it: the last one out judges the whole crawl
+            reasons = health.judge(session, [run]) if status == "finished" and not shared else []
         if reasons:
-            self.crawler.spider.logger.warning("run %s degraded: %s", self.run_id, "; ".join(reasons))
-            health.alert({"event": "run_degraded", "run_id": self.run_id, "source": self.source.name,
-                          "reasons": reasons, "stats": {k: v for k, v in run.stats.items() if "/" in k}})
+            health.alert_degraded(self.source.name, [run], reasons)
         self.engine.dispose()
 
     def process_item(self, item: PageItem) -> PageItem:

@@ -54,11 +54,13 @@ class Handler(BaseHTTPRequestHandler):
         self._send(200, body, content_type)
 
 
-class DemoSite:
-    """Serve the sample site on a free port of 127.0.0.1 for as long as the ``with`` block runs."""
+class LocalServer:
+    """Serve ``handler`` on a free port of 127.0.0.1 for as long as the ``with`` block runs."""
 
-    def __enter__(self) -> DemoSite:
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    handler: type[BaseHTTPRequestHandler]
+
+    def __enter__(self) -> LocalServer:
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), self.handler)
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
         self.thread.start()
         return self
@@ -70,3 +72,9 @@ class DemoSite:
     def __exit__(self, *exc: object) -> None:
         self.httpd.shutdown()
         self.httpd.server_close()
+
+
+class DemoSite(LocalServer):
+    """The sample site, served for as long as the ``with`` block runs."""
+
+    handler = Handler

@@ -12,9 +12,10 @@ import threading
 import time
 from dataclasses import dataclass, field
 from email.utils import formatdate
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
+from demo.server import LocalServer
 from tests.dedup.labelled import bases
 
 
@@ -38,7 +39,7 @@ def article_html(title: str, text: str, layout: str = "article") -> bytes:
             f"<div class='article'><h1>{title}</h1>{paras}</div><div class='footer'>版权所有</div></body></html>").encode()
 
 
-class ChangingSite:
+class ChangingSite(LocalServer):
     """``with ChangingSite(n) as site``: n articles listed on /index.html, served until the block ends."""
 
     def __init__(self, articles: int = 3, delay: float = 0.0) -> None:
@@ -119,14 +120,6 @@ class ChangingSite:
                 self.end_headers()
                 self.wfile.write(body)
 
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+        self.handler = Handler
+        super().__enter__()
         return self
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.httpd.server_port}"
-
-    def __exit__(self, *exc: object) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()

@@ -2,20 +2,24 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
 import sys
+import threading
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, select, text
 from sqlalchemy.orm import Session
 
 from archive.db import open_archive, sessions
+from archive.models import CrawlRun
 from demo.server import DemoSite
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -37,6 +41,15 @@ def _pg_available() -> str | None:
         return None
     except Exception as exc:  # any failure means: no server here
         return str(exc).splitlines()[0]
+
+
+def crawl_runs(db_url: str) -> list[CrawlRun]:
+    """Every crawl run recorded in the archive, oldest first."""
+    engine = open_archive(db_url)
+    with sessions(engine)() as session:
+        runs = list(session.scalars(select(CrawlRun).order_by(CrawlRun.id)))
+    engine.dispose()
+    return runs
 
 
 @contextmanager
@@ -91,3 +104,27 @@ def cli() -> list[str]:
 def run_cli(cli: list[str], *args: str, cwd: Path | None = None, timeout: int = 120) -> subprocess.CompletedProcess:
     return subprocess.run([*cli, *args], capture_output=True, text=True, cwd=cwd, timeout=timeout,
                           env={**os.environ, "PYTHONWARNINGS": "ignore"})
+
+
+class _Receiver(BaseHTTPRequestHandler):
+    """Records each JSON POST in the server's ``received`` list."""
+
+    def do_POST(self) -> None:  # noqa: N802 - http.server's name
+        self.server.received.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
+        self.send_response(204)
+        self.end_headers()
+
+    def log_message(self, *_args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def webhook(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[dict]]:
+    """A real local receiver set as the alert webhook; yields the list of what it received."""
+    server = HTTPServer(("127.0.0.1", 0), _Receiver)
+    server.received = []
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    monkeypatch.setenv("SPEECH_ARCHIVE_ALERT_WEBHOOK", f"http://127.0.0.1:{server.server_port}/hook")
+    yield server.received
+    server.shutdown()
+    server.server_close()

@@ -16,10 +16,10 @@ from scrapy import Request
 from sqlalchemy import select
 
 from archive.db import open_archive, sessions
-from archive.models import CrawlRun, DupGroup, Speech
+from archive.models import DupGroup, Speech
 from crawler import frontier
 from tests.changing_site import ChangingSite
-from tests.conftest import pg_schema
+from tests.conftest import crawl_runs, pg_schema
 
 ROOT = Path(__file__).resolve().parent.parent
 REDIS_URL = "redis://127.0.0.1:6379/15"  # a database of its own, emptied around each test
@@ -51,9 +51,19 @@ def wait_for(condition, timeout: float, what: str) -> None:  # noqa: ANN001
         time.sleep(0.2)
 
 
+def shared_crawl(cli: list[str], db_url: str, source: Path, redis: Redis) -> None:
+    """Open a shared crawl of ``source`` in this process's stead and wait until every process has left it."""
+    opener = subprocess.run([*cli, "--db", db_url, "crawl", str(source)], env=shared_env(), cwd=ROOT,
+                            capture_output=True, text=True, timeout=300)
+    assert opener.returncode == 0, opener.stderr
+    assert "shared crawl changing-" in opener.stderr
+    wait_for(lambda: not frontier.active_runs(redis), 120, "the shared crawl to end")
+    wait_for(lambda: all(r.finished_at for r in crawl_runs(db_url)), 60, "every process to close its run")
+
+
 @pytest.mark.postgres
 def test_workers_share_one_crawl_each_page_fetched_once_each_speech_archived_once(
-        redis: Redis, tmp_path: Path, cli) -> None:  # noqa: ANN001
+        redis: Redis, tmp_path: Path, cli, webhook: list[dict]) -> None:  # noqa: ANN001
     articles = 30
     with pg_schema() as db_url, ChangingSite(articles=articles, delay=0.3) as site:
         open_archive(db_url).dispose()  # the schema migrated once, before the processes race for it
@@ -61,20 +71,20 @@ def test_workers_share_one_crawl_each_page_fetched_once_each_speech_archived_onc
         workers = [subprocess.Popen([*cli, "--db", db_url, "worker", "--poll", "0.2"], env=shared_env(), cwd=ROOT,
                                     stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True) for _ in range(2)]
         try:
-            opener = subprocess.run([*cli, "--db", db_url, "crawl", str(source)], env=shared_env(), cwd=ROOT,
-                                    capture_output=True, text=True, timeout=300)
-            assert opener.returncode == 0, opener.stderr
-            assert "shared crawl changing-" in opener.stderr
-            wait_for(lambda: not frontier.active_runs(redis), 120, "the shared crawl to end")
-            wait_for(lambda: all(r.finished_at for r in runs(db_url)) and len(runs(db_url)) == 3, 60,
-                     "every process to close its run")
+            shared_crawl(cli, db_url, source, redis)
+            first = crawl_runs(db_url)
+            fetched = Counter(path for path, _ in site.requests if path != "/robots.txt")
+            # then the site is redesigned: new articles render their text with JavaScript
+            for n in range(articles, articles + 5):
+                site.add_article(n, layout="app")
+            shared_crawl(cli, db_url, source, redis)
+            second = crawl_runs(db_url)[len(first):]
         finally:
             for w in workers:
                 w.send_signal(signal.SIGTERM)
             codes = [w.wait(timeout=60) for w in workers]
         assert codes == [0, 0], [w.stderr.read() for w in workers]
 
-        fetched = Counter(path for path, _ in site.requests if path != "/robots.txt")
         assert set(fetched) == {"/index.html", *(f"/a/{n}.html" for n in range(articles))}
         assert set(fetched.values()) == {1}, fetched.most_common(3)
 
@@ -93,17 +103,16 @@ def test_workers_share_one_crawl_each_page_fetched_once_each_speech_archived_onc
             by_text.setdefault(s.text, set()).add(s.group_id)
         assert all(len(ids) == 1 for ids in by_text.values()) and len(groups) == len(by_text)
         assert all(groups[s.group_id].size == Counter(x.group_id for x in speeches)[s.group_id] for s in speeches)
-        shares = [r.pages for r in runs(db_url)]
+        shares = [r.pages for r in first]
         assert sum(1 for n in shares if n > 0) >= 2, shares  # the work was shared, not done by one process
         assert not [k for k in redis.scan_iter("speech-archive:changing-*")]  # the last one out cleared the run
 
-
-def runs(db_url: str) -> list[CrawlRun]:
-    engine = open_archive(db_url)
-    with sessions(engine)() as session:
-        result = list(session.scalars(select(CrawlRun).order_by(CrawlRun.id)))
-    engine.dispose()
-    return result
+        # the three processes' parts of the second crawl are judged as one crawl, and alerted once
+        assert len(first) == 3 and {r.status for r in first} == {"finished"}
+        assert second and {r.status for r in second} == {"degraded"}, [(r.status, r.stats) for r in second]
+        [alert] = webhook
+        assert sorted(alert["run_ids"]) == [r.id for r in second]
+        assert any("5 new pages gave no speech" in reason for reason in alert["reasons"]), alert["reasons"]
 
 
 def test_the_seen_url_filter_has_a_fixed_size_and_no_false_positive_at_its_capacity(redis: Redis) -> None:

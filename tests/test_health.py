@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import json
-import threading
-from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 
 import pytest
@@ -32,34 +29,18 @@ def test_what_makes_a_run_degraded(run: RunMetrics, needle: str) -> None:
     assert any(needle in r for r in degraded_reasons(run, [USUAL] * 5))
 
 
-class _Receiver(BaseHTTPRequestHandler):
-    received: list[dict] = []
-
-    def do_POST(self) -> None:  # noqa: N802 - http.server's name
-        self.received.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
-        self.send_response(204)
-        self.end_headers()
-
-    def log_message(self, *_args: object) -> None:
-        pass
-
-
-def test_a_degraded_crawl_posts_to_the_webhook(tmp_path: Path, demo_site, cli, monkeypatch) -> None:  # noqa: ANN001
-    server = HTTPServer(("127.0.0.1", 0), _Receiver)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    monkeypatch.setenv("SPEECH_ARCHIVE_ALERT_WEBHOOK", f"http://127.0.0.1:{server.server_port}/hook")
+def test_a_degraded_crawl_posts_to_the_webhook(tmp_path: Path, demo_site, cli, webhook: list[dict]) -> None:  # noqa: ANN001
     db = f"sqlite:///{tmp_path / 'a.sqlite3'}"
     demo = (ROOT / "sources" / "demo.toml").read_text(encoding="utf-8").replace(
         'base_url = "http://127.0.0.1:8765"', f'base_url = "{demo_site.url}"')
     good = tmp_path / "demo.toml"
     good.write_text(demo, encoding="utf-8")
     assert run_cli(cli, "--db", db, "crawl", str(good), timeout=180).returncode == 0
-    assert _Receiver.received == []
+    assert webhook == []
     broken = tmp_path / "moved.toml"  # the site moved its lists: every start URL is now dead
     broken.write_text(demo.replace('"/', '"/gone/'), encoding="utf-8")
     run_cli(cli, "--db", db, "crawl", str(broken), timeout=180)
-    server.shutdown()
-    [alert] = _Receiver.received
+    [alert] = webhook
     assert alert["event"] == "run_degraded" and alert["source"] == "demo"
     assert any("HTTP errors" in r for r in alert["reasons"])
     runs = run_cli(cli, "--db", db, "runs").stdout

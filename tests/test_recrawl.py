@@ -23,7 +23,7 @@ from archive.db import open_archive, sessions
 from archive.models import CrawlRun, DupGroup, Speech
 from crawler.sources import SourceError, load_source
 from tests.changing_site import ChangingSite
-from tests.conftest import ROOT, run_cli
+from tests.conftest import ROOT, crawl_runs, run_cli
 
 
 def crawl(cli: list[str], db_url: str, source: Path) -> subprocess.CompletedProcess:
@@ -114,11 +114,7 @@ def test_a_crawl_killed_mid_run_resumes_without_loss_or_duplicates(db_url: str, 
 
     per_url = Counter(s.url for s in archived(db_url))
     assert len(per_url) == 12 and set(per_url.values()) == {1}
-    engine = open_archive(db_url)
-    with sessions(engine)() as session:
-        statuses = [r.status for r in session.scalars(select(CrawlRun).order_by(CrawlRun.id))]
-    engine.dispose()
-    assert statuses == ["interrupted", "finished"]  # the killed run is closed when the next one starts
+    assert [r.status for r in crawl_runs(db_url)] == ["interrupted", "finished"]  # the killed run is closed when the next one starts
 
 
 def test_revisit_days_must_be_a_number(tmp_path: Path) -> None:
@@ -128,19 +124,11 @@ def test_revisit_days_must_be_a_number(tmp_path: Path) -> None:
         load_source(str(path))
 
 
-def _runs(db_url: str) -> list[CrawlRun]:
-    engine = open_archive(db_url)
-    with sessions(engine)() as session:
-        runs = list(session.scalars(select(CrawlRun).order_by(CrawlRun.id)))
-    engine.dispose()
-    return runs
-
-
 def _run_started_after(db_url: str, moment: datetime, timeout: float = 90) -> CrawlRun:
     """The first run that started after ``moment`` and has ended."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        done = [r for r in _runs(db_url) if r.started_at.replace(tzinfo=None) > moment and r.status != "running"]
+        done = [r for r in crawl_runs(db_url) if r.started_at.replace(tzinfo=None) > moment and r.status != "running"]
         if done:
             return done[0]
         time.sleep(0.5)
@@ -179,7 +167,7 @@ def test_the_scheduler_follows_a_changing_site(tmp_path: Path) -> None:
         finally:
             scheduler.kill()
             log.close()
-    runs = [r for r in _runs(db_url) if r.finished_at is not None]
+    runs = [r for r in crawl_runs(db_url) if r.finished_at is not None]
     for earlier, later in zip(runs, runs[1:], strict=False):  # max_instances=1: never two crawls at once
         assert earlier.finished_at <= later.started_at
     speeches = archived(db_url)
