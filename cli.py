@@ -95,11 +95,14 @@ def crawl(ctx: click.Context, source: str, base_url: str | None, log_level: str,
     if run_key and mode != "redis":
         raise click.UsageError("--run joins a shared crawl: set SPEECH_ARCHIVE_FRONTIER=redis")
     if mode == "redis":
+        if base_url:
+            raise click.UsageError("--base-url cannot be shared: the workers joining the crawl read the source "
+                                   "file, so put the address in the file's base_url")
         client = frontier.connect(str(settings.get("redis_url")))
         if run_key and run_key not in frontier.active_runs(client):
             click.echo(f"run {run_key} is over; nothing to join", err=True)
             return
-        run_key = run_key or frontier.announce(client, source)
+        run_key = run_key or frontier.announce(client, frontier.shareable(source, str(settings.get("sources_dir"))))
         if run_key is None:
             raise click.UsageError(f"a shared crawl of {source} is already in progress: join it with "
                                    f"`speech-archive worker`, or wait for it to end")

@@ -21,10 +21,12 @@ import hashlib
 import logging
 import math
 import os
+import re
 import socket
 import time
 import uuid
 from dataclasses import dataclass
+from pathlib import Path
 
 from redis import Redis
 from scrapy import signals
@@ -64,18 +66,35 @@ class RunKeys:
         return f"{PREFIX}:{self.run}:busy:{worker}"
 
 
+def shown(redis_url: str) -> str:
+    """The Redis URL as logs and messages may show it: without its password."""
+    return re.sub(r"//[^/@]*@", "//***@", redis_url)
+
+
 def connect(redis_url: str) -> Redis:
     """A client that fails fast, with a message naming the setting, when Redis cannot be reached."""
     client = Redis.from_url(redis_url, socket_connect_timeout=5)
     try:
         client.ping()
     except Exception as exc:  # redis raises several unrelated connection error types
-        raise ConnectionError(f"cannot reach Redis at {redis_url} (setting redis_url): {exc}") from exc
+        raise ConnectionError(f"cannot reach Redis at {shown(redis_url)} (setting redis_url): {exc}") from exc
     return client
 
 
+def shareable(source: str, sources_dir: str) -> str:
+    """How to name a source on the board so that a worker on another machine finds the same file:
+    by name when it lives in ``sources_dir`` (each machine has its own copy there), else by
+    absolute path (then every machine must mount it at that path)."""
+    path = Path(source)
+    if not path.suffix:
+        return source  # already a name
+    path = path.resolve()
+    return path.stem if path.parent == Path(sources_dir).resolve() else str(path)
+
+
 def announce(client: Redis, source: str) -> str | None:
-    """Open a new run of ``source`` on the board for workers to join; None if one is still in progress."""
+    """Open a new run of ``source`` (a name or absolute path, see ``shareable``) on the board for
+    workers to join; None if one is still in progress."""
     if source in active_runs(client).values():
         return None
     run = f"{os.path.basename(source).removesuffix('.toml')}-{uuid.uuid4().hex[:12]}"

@@ -14,6 +14,8 @@ import sys
 import time
 from pathlib import Path
 
+from redis.exceptions import RedisError
+
 from crawler import frontier
 
 log = logging.getLogger(__name__)
@@ -32,8 +34,16 @@ def work(db_url: str, redis_url: str, once: bool = False, poll: float = 5.0) -> 
             proc.send_signal(signal.SIGTERM)  # the crawl archives what it holds; the run stays open
 
     signal.signal(signal.SIGTERM, stop)
+    log.info("watching the board of shared crawls at %s", frontier.shown(redis_url))
     while not stopping:
-        for run, source in frontier.active_runs(client).items():
+        try:
+            board = frontier.active_runs(client)
+        except RedisError as exc:  # a restarting Redis must not end the worker: the board comes back
+            log.warning("cannot read the board of shared crawls (%s); retrying in %s s", exc, poll)
+            board = {}
+        else:
+            joined &= set(board)  # runs that ended need no memory
+        for run, source in board.items():
             if run in joined or stopping:
                 continue
             joined.add(run)

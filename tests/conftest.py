@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import socket
 import subprocess
 import sys
 import threading
@@ -41,6 +42,13 @@ def _pg_available() -> str | None:
         return None
     except Exception as exc:  # any failure means: no server here
         return str(exc).splitlines()[0]
+
+
+def free_port() -> int:
+    """A port on 127.0.0.1 that nothing listens on now, for a server a test starts."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
 
 
 def crawl_runs(db_url: str) -> list[CrawlRun]:

@@ -19,7 +19,7 @@ from archive.db import open_archive, sessions
 from archive.models import DupGroup, Speech
 from crawler import frontier
 from tests.changing_site import ChangingSite
-from tests.conftest import crawl_runs, pg_schema
+from tests.conftest import crawl_runs, free_port, pg_schema
 
 ROOT = Path(__file__).resolve().parent.parent
 REDIS_URL = "redis://127.0.0.1:6379/15"  # a database of its own, emptied around each test
@@ -124,18 +124,71 @@ def test_the_seen_url_filter_has_a_fixed_size_and_no_false_positive_at_its_capac
     assert seen.bits / 20_000 / 8 < 4  # 3.6 bytes per URL; a set of fingerprints takes ~100
 
 
-def test_the_scheduler_announces_runs_for_workers_instead_of_crawling(redis: Redis,
+def test_the_scheduler_announces_runs_for_workers_instead_of_crawling(redis: Redis, tmp_path: Path,
                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
     import scheduler
 
     monkeypatch.setenv("SPEECH_ARCHIVE_FRONTIER", "redis")
     monkeypatch.setenv("SPEECH_ARCHIVE_REDIS_URL", REDIS_URL)
-    assert scheduler.crawl_job("/srv/sources/gov.toml", "sqlite:///unused.sqlite3") == 0
+    monkeypatch.setenv("SPEECH_ARCHIVE_SOURCES_DIR", str(tmp_path / "sources"))
+    # a file in sources_dir goes on the board by name: each worker machine reads its own sources/
+    assert scheduler.crawl_job(str(tmp_path / "sources" / "gov.toml"), "sqlite:///unused.sqlite3") == 0
     (run, source), = frontier.active_runs(redis).items()
-    assert source == "/srv/sources/gov.toml" and run.startswith("gov-")
-    scheduler.crawl_job("/srv/sources/gov.toml", "sqlite:///unused.sqlite3")  # still in progress: no second run
+    assert source == "gov" and run.startswith("gov-")
+    scheduler.crawl_job(str(tmp_path / "sources" / "gov.toml"), "sqlite:///unused.sqlite3")  # still in progress
     assert list(frontier.active_runs(redis)) == [run]
-    frontier.finish(redis, run)
+    assert frontier.finish(redis, run) and not frontier.finish(redis, run)  # ended once, by one caller
+    assert frontier.active_runs(redis) == {}
+    scheduler.crawl_job("elsewhere/extra.toml", "sqlite:///unused.sqlite3")  # anywhere else: by absolute path
+    assert list(frontier.active_runs(redis).values()) == [str(Path("elsewhere/extra.toml").resolve())]
+
+
+def test_a_worker_outlives_a_redis_restart(tmp_path: Path, cli) -> None:  # noqa: ANN001
+    port = free_port()
+    url = f"redis://127.0.0.1:{port}/0"
+
+    def start_redis() -> subprocess.Popen:
+        proc = subprocess.Popen(["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+                                 "--appendonly", "no"], stdout=subprocess.DEVNULL)
+        wait_for(lambda: _answers(url), 10, "redis-server to start")
+        return proc
+
+    server = start_redis()
+    log = (tmp_path / "worker.log").open("w+")
+    worker = subprocess.Popen([*cli, "--db", f"sqlite:///{tmp_path / 'a.sqlite3'}", "worker", "--poll", "0.2"],
+                              env={**shared_env(), "SPEECH_ARCHIVE_REDIS_URL": url}, cwd=ROOT, stderr=log)
+    try:
+        wait_for(lambda: "watching the board" in Path(log.name).read_text(), 60, "the worker to start")
+        server.terminate()
+        server.wait()
+        wait_for(lambda: "cannot read the board" in Path(log.name).read_text(), 20, "the worker to notice")
+        assert worker.poll() is None, Path(log.name).read_text()
+        server = start_redis()
+        source = tmp_path / "dead.toml"
+        source.write_text('name = "dead"\nstart_urls = ["http://127.0.0.1:9/"]\n', encoding="utf-8")
+        frontier.announce(Redis.from_url(url), str(source))
+        wait_for(lambda: "joining shared crawl dead-" in Path(log.name).read_text(), 20, "the worker to join")
+    finally:
+        worker.terminate()
+        assert worker.wait(timeout=60) == 0
+        server.terminate()
+        server.wait()
+
+
+def _answers(url: str) -> bool:
+    try:
+        return bool(Redis.from_url(url, socket_connect_timeout=0.5).ping())
+    except Exception:  # noqa: BLE001 - not up yet
+        return False
+
+
+def test_a_mirror_address_cannot_be_shared(tmp_path: Path, cli, redis: Redis) -> None:  # noqa: ANN001
+    source = tmp_path / "s.toml"
+    source.write_text('name = "s"\nstart_urls = ["http://127.0.0.1:9/"]\n', encoding="utf-8")
+    result = subprocess.run([*cli, "--db", f"sqlite:///{tmp_path / 'a.sqlite3'}", "crawl", str(source),
+                             "--base-url", "http://127.0.0.1:9/"], env=shared_env(), capture_output=True,
+                            text=True, timeout=60)
+    assert result.returncode == 2 and "--base-url cannot be shared" in result.stderr
     assert frontier.active_runs(redis) == {}
 
 
@@ -147,3 +200,7 @@ def test_unreachable_redis_is_one_clear_error(tmp_path: Path, cli) -> None:  # n
                             capture_output=True, text=True, timeout=60)
     assert result.returncode == 2 and "cannot reach Redis at redis://127.0.0.1:9/0" in result.stderr
     assert "Traceback" not in result.stderr
+    env["SPEECH_ARCHIVE_REDIS_URL"] = "redis://:hunter2@127.0.0.1:9/0"
+    result = subprocess.run([*cli, "--db", f"sqlite:///{tmp_path / 'a.sqlite3'}", "crawl", str(source)], env=env,
+                            capture_output=True, text=True, timeout=60)
+    assert "cannot reach Redis at redis://***@127.0.0.1:9/0" in result.stderr and "hunter2" not in result.stderr

@@ -10,7 +10,6 @@ import io
 import json
 import os
 import shutil
-import socket
 import threading
 import time
 import urllib.error
@@ -24,7 +23,7 @@ import uvicorn
 
 from archive.db import open_archive, sessions
 from cleaners.chars import to_traditional
-from tests.conftest import ROOT
+from tests.conftest import ROOT, free_port
 from tests.test_archive import PARAS, archive_html, html_page
 from web.app import create_app
 
@@ -32,12 +31,6 @@ CHROMIUM = "/usr/bin/chromium"
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"]
 SHOTS = ROOT / "artifacts" / "screenshots"
 EVIL = "<script>window.pwned=1</script>"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -55,7 +48,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
                            "同志们,网络安全没有旁观者,让我们共同努力,把这项工作抓实抓细抓出成效。"],
             extra="<script>window.pwned2=1</script><img src=x onerror='window.pwned3=1'>"), site="丙网")
     engine.dispose()
-    port = _free_port()
+    port = free_port()
     config = uvicorn.Config(create_app(url), host="127.0.0.1", port=port, log_level="warning")
     srv = uvicorn.Server(config)
     thread = threading.Thread(target=srv.run, daemon=True)
@@ -111,6 +104,11 @@ def test_api_concordance_csv_and_export(server: str) -> None:
     assert [r["right"] for r in rows] == sorted(r["right"] for r in rows)
     lines = get(server, "/api/export", q="驻村", format="jsonl")[2].decode().splitlines()
     assert len(lines) == 3 and {"id", "text", "group_id", "is_canonical"} <= set(json.loads(lines[0]))
+    rows = [json.loads(line) for line in
+            get(server, "/api/export", q="驻村", format="jsonl", segment="true", truncated="false")[2].splitlines()]
+    assert rows and all(not r["truncated"] for r in rows)
+    assert all(r["text_segmented"].replace(" ", "") == r["text_simplified"] for r in rows)
+    assert "工作 会议" in rows[0]["text_segmented"]
 
 
 def test_openapi_describes_the_api(server: str) -> None:
