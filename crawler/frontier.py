@@ -25,13 +25,14 @@ import re
 import socket
 import time
 import uuid
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from redis import Redis
 from scrapy import signals
 from scrapy.crawler import Crawler
-from scrapy.exceptions import DontCloseSpider, NotConfigured
+from scrapy.exceptions import CloseSpider, DontCloseSpider, NotConfigured
 from scrapy.http import Request
 from scrapy.spiders import Spider
 from scrapy_redis.dupefilter import RFPDupeFilter
@@ -45,6 +46,7 @@ log = logging.getLogger(__name__)
 
 PREFIX = "speech-archive"
 BOARD = f"{PREFIX}:runs"  # hash: run key -> source (name or path) of every crawl in progress
+RUN_OVER = "shared run over"  # the close reason of a process that joined a run as it ended
 BUSY_SECONDS = 30  # a process that downloaded nothing for this long no longer holds the others back
 
 
@@ -129,6 +131,7 @@ def scrapy_settings(run: str, redis_url: str, capacity: int, error: float) -> di
         "FRONTIER_CAPACITY": capacity,
         "FRONTIER_ERROR": error,
         "EXTENSIONS": {"crawler.progress.Progress": 500, "crawler.frontier.SharedCrawl": 510},
+        "SPIDER_MIDDLEWARES": {"crawler.frontier.JoinGate": 10},
     }
 
 
@@ -139,10 +142,12 @@ def bloom_size(capacity: int, error: float) -> tuple[int, int]:
 
 
 # Sets every bit of one fingerprint and answers whether all were set before: atomic, so two
-# processes offering the same URL at once cannot both be told it is new.
+# processes offering the same URL at once cannot both be told it is new. Once the run is off the
+# board every URL counts as seen: a process that joins as the run ends must not start it afresh.
 _SEEN = """
+if redis.call('HEXISTS', KEYS[2], ARGV[1]) == 0 then return 1 end
 local seen = 1
-for i = 1, #ARGV do
+for i = 2, #ARGV do
   if redis.call('SETBIT', KEYS[1], ARGV[i], 1) == 0 then seen = 0 end
 end
 return seen
@@ -155,15 +160,16 @@ class BloomDupeFilter(RFPDupeFilter):
     A false positive drops a URL from this run only (the next run has a fresh filter); at the
     default capacity and error it is one URL in a million while the run stays under capacity."""
 
-    def __init__(self, server: Redis, key: str, capacity: int, error: float, debug: bool = False) -> None:
-        super().__init__(server, key, debug)
+    def __init__(self, server: Redis, run: str, capacity: int, error: float, debug: bool = False) -> None:
+        super().__init__(server, RunKeys(run).seen, debug)
+        self.run = run
         self.bits, self.hashes = bloom_size(capacity, error)
         self.seen_script = server.register_script(_SEEN)
 
     @classmethod
     def from_spider(cls, spider: Spider) -> BloomDupeFilter:
         s = spider.settings
-        return cls(Redis.from_url(s.get("REDIS_URL")), s.get("SCHEDULER_DUPEFILTER_KEY"),
+        return cls(Redis.from_url(s.get("REDIS_URL")), s.get("FRONTIER_RUN"),
                    s.getint("FRONTIER_CAPACITY"), s.getfloat("FRONTIER_ERROR"), s.getbool("DUPEFILTER_DEBUG"))
 
     def positions(self, fingerprint: str) -> list[int]:
@@ -173,10 +179,34 @@ class BloomDupeFilter(RFPDupeFilter):
         return [(h1 + i * h2) % self.bits for i in range(self.hashes)]
 
     def request_seen(self, request: Request) -> bool:
-        return self.seen_script(keys=[self.key], args=self.positions(self.request_fingerprint(request))) == 1
+        return self.seen_script(keys=[self.key, BOARD],
+                                args=[self.run, *self.positions(self.request_fingerprint(request))]) == 1
 
     def close(self, reason: str = "") -> None:
         """Keep the filter: the other processes of the run still use it (``finish`` drops it)."""
+
+
+class JoinGate:
+    """Spider middleware: a process whose run ended while it started up crawls nothing (it closes
+    with ``RUN_OVER``, and its run record is dropped); otherwise it would seed a crawl of its own."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        if not crawler.settings.get("FRONTIER_RUN"):
+            raise NotConfigured
+        self.run = crawler.settings.get("FRONTIER_RUN")
+        self.client = Redis.from_url(crawler.settings.get("REDIS_URL"))
+        self.stats = crawler.stats
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> JoinGate:
+        return cls(crawler)
+
+    async def process_start(self, start: AsyncIterator) -> AsyncIterator:
+        if not self.client.hexists(BOARD, self.run):
+            self.stats.set_value("finish_reason", RUN_OVER)  # for the pipeline, which closes before Scrapy sets it
+            raise CloseSpider(RUN_OVER)
+        async for item_or_request in start:
+            yield item_or_request
 
 
 class SharedCrawl:

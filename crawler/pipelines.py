@@ -13,9 +13,10 @@ from sqlalchemy.orm import Session
 
 from archive import health, store
 from archive.db import open_archive, sessions
-from archive.models import CrawlRun
 from archive.learn import site_boilerplate
+from archive.models import CrawlRun
 from cleaners import PageError
+from crawler.frontier import RUN_OVER
 from crawler.items import PageItem
 
 
@@ -44,9 +45,16 @@ class ArchivePipeline:
         self.crawler.stats.set_value("archive/run_id", self.run_id)
 
     def close_spider(self) -> None:
-        reason = self.crawler.stats.get_value("finish_reason") or "finished"
-        stats = self.crawler.stats.get_stats()
+        # Scrapy records the close reason only after the pipelines have closed: a crawler told to stop
+        # (SIGTERM, Ctrl-C) no longer counts as crawling, and JoinGate records its own reason
+        reason = self.crawler.stats.get_value("finish_reason") or ("finished" if self.crawler.crawling else "shutdown")
+        stats = {**self.crawler.stats.get_stats(), "finish_reason": reason}
         shared = self.crawler.settings.get("FRONTIER_RUN")
+        if reason == RUN_OVER:  # joined a shared crawl as it ended: it did nothing and is no part of it
+            with self.Session.begin() as session:
+                session.delete(session.get(CrawlRun, self.run_id))
+            self.engine.dispose()
+            return
         with self.Session.begin() as session:
             run = session.get(CrawlRun, self.run_id)
             run.errors += errors_in(stats)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
+import sys
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -116,12 +117,15 @@ def test_workers_share_one_crawl_each_page_fetched_once_each_speech_archived_onc
 
 
 def test_the_seen_url_filter_has_a_fixed_size_and_no_false_positive_at_its_capacity(redis: Redis) -> None:
-    seen = frontier.BloomDupeFilter(redis, "speech-archive:t:seen", capacity=20_000, error=1e-6)
+    run = frontier.announce(redis, "t")
+    seen = frontier.BloomDupeFilter(redis, run, capacity=20_000, error=1e-6)
     urls = [f"http://a.cn/{n}.html" for n in range(20_000)]
     assert not any(seen.request_seen(Request(u)) for u in urls)
     assert all(seen.request_seen(Request(u)) for u in urls[:500])  # every URL offered again is known
-    assert redis.strlen("speech-archive:t:seen") <= seen.bits // 8 + 1  # the bitmap its capacity asked for, no more
+    assert redis.strlen(frontier.RunKeys(run).seen) <= seen.bits // 8 + 1  # the bitmap its capacity asked for
     assert seen.bits / 20_000 / 8 < 4  # 3.6 bytes per URL; a set of fingerprints takes ~100
+    frontier.finish(redis, run)  # a run that ended takes no new URL: a late joiner cannot start it afresh
+    assert seen.request_seen(Request("http://a.cn/new.html")) and not redis.exists(frontier.RunKeys(run).seen)
 
 
 def test_the_scheduler_announces_runs_for_workers_instead_of_crawling(redis: Redis, tmp_path: Path,
@@ -180,6 +184,22 @@ def _answers(url: str) -> bool:
         return bool(Redis.from_url(url, socket_connect_timeout=0.5).ping())
     except Exception:  # noqa: BLE001 - not up yet
         return False
+
+
+def test_a_process_joining_a_run_that_ended_crawls_nothing_and_leaves_no_run(
+        redis: Redis, tmp_path: Path, demo_site) -> None:  # noqa: ANN001
+    """The worker saw the run on the board, but the last process finished it while this one started."""
+    db_url = f"sqlite:///{tmp_path / 'a.sqlite3'}"
+    run = frontier.announce(redis, "demo")
+    frontier.finish(redis, run)
+    script = ("import sys; from crawler.run import run_crawl; from crawler.sources import load_source;"
+              "stats = run_crawl(load_source(sys.argv[1]).with_base_url(sys.argv[2]), sys.argv[3], run=sys.argv[4]);"
+              "print(stats.get('finish_reason'), stats.get('downloader/request_count', 0))")
+    result = subprocess.run([sys.executable, "-c", script, str(ROOT / "demo" / "source.toml"), demo_site.url, db_url,
+                             run], env=shared_env(), cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == f"{frontier.RUN_OVER} 0"
+    assert crawl_runs(db_url) == [] and not list(redis.scan_iter(f"speech-archive:{run}:*"))
 
 
 def test_a_mirror_address_cannot_be_shared(tmp_path: Path, cli, redis: Redis) -> None:  # noqa: ANN001

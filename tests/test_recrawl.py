@@ -117,6 +117,31 @@ def test_a_crawl_killed_mid_run_resumes_without_loss_or_duplicates(db_url: str, 
     assert [r.status for r in crawl_runs(db_url)] == ["interrupted", "finished"]  # the killed run is closed when the next one starts
 
 
+def test_a_crawl_stopped_with_sigterm_is_interrupted_not_judged(db_url: str, tmp_path: Path, cli,  # noqa: ANN001
+                                                               webhook: list[dict]) -> None:
+    with ChangingSite(articles=12, delay=0.4) as site:
+        source = site.source_file(tmp_path)
+        crawl(cli, db_url, source)  # a history for the next run to be judged against
+        before = len(archived(db_url))
+        for n in range(12, 72):
+            site.add_article(n)
+        proc = subprocess.Popen([*cli, "--db", db_url, "crawl", str(source)],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=ROOT)
+        deadline = time.monotonic() + 90
+        while len(archived(db_url)) < before + 2:
+            assert proc.poll() is None, "the crawl ended before it could be stopped"
+            assert time.monotonic() < deadline, "the crawl archived nothing"
+            time.sleep(0.2)
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=60) == 0
+    first, stopped = crawl_runs(db_url)
+    # a part of a crawl, stopped on purpose: neither a finished crawl nor a sign of a broken site
+    assert (first.status, stopped.status) == ("finished", "interrupted") and stopped.stats["finish_reason"] == "shutdown"
+    speeches = archived(db_url)
+    assert stopped.speeches_new == len(speeches) - before and len({s.url for s in speeches}) < 72
+    assert webhook == []
+
+
 def test_revisit_days_must_be_a_number(tmp_path: Path) -> None:
     path = tmp_path / "bad.toml"
     path.write_text('name = "b"\nstart_urls = ["http://b.cn/"]\nrevisit_days = "weekly"\n', encoding="utf-8")
