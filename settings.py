@@ -59,7 +59,13 @@ DECLARED: tuple[Setting, ...] = (
     Setting("alert_webhook", "",
             "URL that receives a JSON POST when a crawl run is degraded (empty: no webhook)."),
     Setting("smtp_host", "", "SMTP server for degraded-run e-mails (empty: no e-mail)."),
-    Setting("smtp_port", 25, "SMTP port."),
+    Setting("smtp_port", 25, "SMTP port (587 for starttls, 465 for ssl)."),
+    Setting("smtp_security", "none",
+            "How the SMTP connection is secured: none, starttls (upgrade after connecting) or ssl (TLS from the "
+            "start); certificates are verified against the system's trust store."),
+    Setting("smtp_user", "", "SMTP login (empty: send without logging in)."),
+    Setting("smtp_password", "",
+            "SMTP password: set it in the environment (SPEECH_ARCHIVE_SMTP_PASSWORD), never in a committed file."),
     Setting("alert_email_from", "speech-archive@localhost", "Sender of degraded-run e-mails."),
     Setting("alert_email_to", "", "Comma-separated recipients of degraded-run e-mails."),
 )

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import smtplib
+import ssl
 import statistics
 import urllib.request
 from dataclasses import dataclass
@@ -78,12 +79,27 @@ def alert(payload: dict) -> list[str]:
         message["From"], message["To"] = str(settings.get("alert_email_from")), ", ".join(recipients)
         message.set_content("\n".join(payload["reasons"]) + "\n\n" + json.dumps(payload, ensure_ascii=False, indent=2))
         try:
-            with smtplib.SMTP(str(settings.get("smtp_host")), int(settings.get("smtp_port")), timeout=10) as smtp:
-                smtp.send_message(message)
-                sent.append("email")
-        except OSError as exc:
+            send_mail(message)
+            sent.append("email")
+        except (OSError, ValueError) as exc:  # smtplib's and ssl's errors are OSErrors
             log.error("alert e-mail via %s failed: %s", settings.get("smtp_host"), exc)
     return sent
+
+
+def send_mail(message: EmailMessage) -> None:
+    """Send through the configured SMTP server, over TLS and logged in when the settings ask for it."""
+    host, port, security = str(settings.get("smtp_host")), int(settings.get("smtp_port")), settings.get("smtp_security")
+    if security not in ("none", "starttls", "ssl"):
+        raise ValueError(f"setting smtp_security must be none, starttls or ssl, not {security!r}")
+    context = ssl.create_default_context()
+    smtp = (smtplib.SMTP_SSL(host, port, timeout=10, context=context) if security == "ssl"
+            else smtplib.SMTP(host, port, timeout=10))
+    with smtp:
+        if security == "starttls":
+            smtp.starttls(context=context)
+        if settings.get("smtp_user"):
+            smtp.login(str(settings.get("smtp_user")), str(settings.get("smtp_password")))
+        smtp.send_message(message)
 
 
 def metrics_of(stats: dict) -> RunMetrics:

@@ -1,13 +1,20 @@
-"""Run health: degraded runs are recognised against the source's history and alerted to a webhook."""
+"""Run health: degraded runs are recognised against the source's history and alerted to a webhook and by e-mail."""
 
 from __future__ import annotations
 
+import email
+import email.policy
+import ssl
+import subprocess
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult
 
-from archive.health import RunMetrics, degraded_reasons
-from tests.conftest import ROOT, run_cli
+from archive.health import RunMetrics, alert, degraded_reasons
+from tests.conftest import ROOT, free_port, run_cli
 
 USUAL = RunMetrics(articles=10, archived=4, speeches=5, mean_chars=2400, flagged=0, requests=14, errors=0)
 
@@ -45,3 +52,77 @@ def test_a_degraded_crawl_posts_to_the_webhook(tmp_path: Path, demo_site, cli, w
     assert any("HTTP errors" in r for r in alert["reasons"])
     runs = run_cli(cli, "--db", db, "runs").stdout
     assert " degraded " in runs and " finished " in runs
+
+
+# ---- e-mail alerts, through a real SMTP server on 127.0.0.1 -------------------------------------
+
+PAYLOAD = {"event": "run_degraded", "source": "gov", "run_id": 7, "reasons": ["gave no speech from 6 article pages"]}
+
+
+class Mailbox:
+    """aiosmtpd handler keeping what it was sent; logins checked against one account."""
+
+    def __init__(self) -> None:
+        self.messages: list[email.message.Message] = []
+
+    async def handle_DATA(self, server, session, envelope) -> str:  # noqa: ANN001, N802 - aiosmtpd's hook
+        self.messages.append(email.message_from_bytes(envelope.content, policy=email.policy.default))
+        return "250 OK"
+
+    @staticmethod
+    def authenticate(server, session, envelope, mechanism, auth_data) -> AuthResult:  # noqa: ANN001
+        ok = (auth_data.login, auth_data.password) == (b"archivist", b"s3cret")
+        return AuthResult(success=ok, handled=False)  # handled=False: aiosmtpd answers a refusal with 535
+
+
+@pytest.fixture
+def smtp_env(monkeypatch: pytest.MonkeyPatch) -> Callable[..., None]:
+    def configure(port: int, **values: str) -> None:
+        for name, value in {"smtp_host": "127.0.0.1", "smtp_port": str(port), "alert_email_to": "a@x.cn, b@x.cn",
+                            **values}.items():
+            monkeypatch.setenv(f"SPEECH_ARCHIVE_{name.upper()}", value)
+    return configure
+
+
+@pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")  # plain on loopback, for the test
+def test_an_alert_email_is_sent_logged_in(smtp_env: Callable[..., None]) -> None:
+    box = Mailbox()
+    server = Controller(box, hostname="127.0.0.1", port=free_port(), authenticator=Mailbox.authenticate,
+                        auth_require_tls=False, auth_required=True)
+    server.start()
+    try:
+        smtp_env(server.port, smtp_user="archivist", smtp_password="s3cret")
+        assert alert(PAYLOAD) == ["email"]
+        smtp_env(server.port, smtp_user="archivist", smtp_password="wrong")
+        assert alert(PAYLOAD) == []  # refused: logged, never raised into the crawl
+    finally:
+        server.stop()
+    [message] = box.messages
+    assert message["Subject"] == "speech-archive: run 7 of gov degraded" and message["To"] == "a@x.cn, b@x.cn"
+    assert "gave no speech from 6 article pages" in message.get_content()
+
+
+def test_an_alert_email_goes_over_starttls_and_checks_the_certificate(
+        tmp_path: Path, smtp_env: Callable[..., None], monkeypatch: pytest.MonkeyPatch) -> None:
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
+                    "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(key), "-out", str(cert)],
+                   check=True, capture_output=True)
+    tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    tls.load_cert_chain(cert, key)
+    box = Mailbox()
+    server = Controller(box, hostname="127.0.0.1", port=free_port(), tls_context=tls, require_starttls=True,
+                        authenticator=Mailbox.authenticate, auth_required=True)
+    server.start()
+    try:
+        smtp_env(server.port, smtp_security="starttls", smtp_user="archivist", smtp_password="s3cret")
+        assert alert(PAYLOAD) == []  # a certificate nobody vouches for is refused
+        monkeypatch.setenv("SSL_CERT_FILE", str(cert))  # now the trust store holds it
+        assert alert(PAYLOAD) == ["email"]
+        smtp_env(server.port, smtp_security="none")
+        assert alert(PAYLOAD) == []  # the server insists on TLS before anything else
+        smtp_env(server.port, smtp_security="tls")
+        assert alert(PAYLOAD) == []  # not a mode: an error in the log, not in the crawl
+    finally:
+        server.stop()
+    assert len(box.messages) == 1
