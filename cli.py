@@ -410,6 +410,24 @@ def dedup_cmd(ctx: click.Context, rebuild: bool) -> None:
     click.echo(f"{n} groups")
 
 
+@main.command("copy")
+@click.argument("target")
+@click.pass_context
+@user_errors
+def copy_cmd(ctx: click.Context, target: str) -> None:
+    """Copy the whole archive (--db) into TARGET, a new, empty archive database — the move from the
+    SQLite file to PostgreSQL. Ids are kept; the schedule moves too, now crawling into TARGET."""
+    from archive.copy import copy_archive
+    from scheduler import copy_jobs
+
+    copied = copy_archive(ctx.obj["db"], target, progress=_stage_progress)
+    if sys.stderr.isatty():
+        click.echo(err=True)
+    jobs = copy_jobs(ctx.obj["db"], target)
+    click.echo(", ".join(f"{n} {table}" for table, n in copied.items()) + f", {jobs} scheduled crawls")
+    click.echo("copied: point SPEECH_ARCHIVE_DB at the new archive; the old one is unchanged")
+
+
 @main.command("versions")
 @click.argument("speech_id", type=int)
 @click.pass_context

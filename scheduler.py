@@ -185,6 +185,18 @@ def run_forever(db_url: str, sources_dir: Path) -> None:
             _stop(scheduler)
 
 
+def copy_jobs(source_url: str, target_url: str) -> int:
+    """Carry an archive's schedule over to a copy of it: every crawl job now crawls into the
+    copy, and paused jobs stay paused. Returns how many jobs moved."""
+    with job_store(source_url) as old, job_store(target_url) as new:
+        jobs = old.get_jobs()
+        for job in jobs:
+            extra = {"next_run_time": None} if job.next_run_time is None else {}
+            new.add_job(crawl_job, job.trigger, id=job.id, name=job.name, replace_existing=True,
+                        args=[job.args[0], target_url], **extra)
+    return len(jobs)
+
+
 @contextmanager
 def job_store(db_url: str) -> Iterator[BaseScheduler]:
     """The archive's jobs, editable without running them (the ``schedule`` commands)."""

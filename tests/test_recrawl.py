@@ -117,8 +117,9 @@ def test_a_crawl_killed_mid_run_resumes_without_loss_or_duplicates(db_url: str, 
     assert [r.status for r in crawl_runs(db_url)] == ["interrupted", "finished"]  # the killed run is closed when the next one starts
 
 
-def test_a_crawl_stopped_with_sigterm_is_interrupted_not_judged(db_url: str, tmp_path: Path, cli,  # noqa: ANN001
+def test_a_crawl_stopped_with_sigterm_is_interrupted_not_judged(tmp_path: Path, cli,  # noqa: ANN001
                                                                webhook: list[dict]) -> None:
+    db_url = f"sqlite:///{tmp_path / 'a.sqlite3'}"  # the pipeline's bookkeeping, the same on both backends
     with ChangingSite(articles=12, delay=0.4) as site:
         source = site.source_file(tmp_path)
         crawl(cli, db_url, source)  # a history for the next run to be judged against
