@@ -5,8 +5,9 @@
 Speeches come from the dedup benchmark's generator (clauses of the evaluation gold texts, a quarter
 of the characters replaced, copies in both scripts). Queries are 1-, 2- and 4-character substrings
 and 8-character phrases drawn from the texts. For each query: the latency of the first page of
-results (20, by relevance) and of the full match count through the index, the latency of a full
-scan (``instr`` / ``strpos``), and whether the index found every speech the scan found.
+results (20 by relevance, 20 by date), of the facet counts and of every matching id through the
+index, the latency of a full scan (``instr`` / ``strpos``), and whether the index found every
+speech the scan found.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from sqlalchemy import func, insert, select, text  # noqa: E402
 from archive import fulltext, store  # noqa: E402
 from archive.db import open_archive, sessions  # noqa: E402
 from archive.models import Speech  # noqa: E402
-from archive.search import build_search, facets, matching_ids, parse_query, rank_window  # noqa: E402
+from archive.search import facets, matching_ids, parse_query, rank_window, results  # noqa: E402
 from bench.dedup import generate  # noqa: E402
 from cleaners.chars import fold, script_of  # noqa: E402
 
@@ -97,9 +98,9 @@ def measure(url: str, queries: dict[str, list[str]]) -> None:
             page, by_date, facet, count, scan, recall_ok, matches = [], [], [], [], [], 0, []
             for q in qs:
                 query = parse_query(q)
-                ms, _ = timed(lambda: session.scalars(build_search(query, dialect, limit=20)).all())
+                ms, _ = timed(lambda: results(session, query, limit=20))
                 page.append(ms)
-                ms, _ = timed(lambda: session.scalars(build_search(query, dialect, limit=20, order="date")).all())
+                ms, _ = timed(lambda: results(session, query, limit=20, order="date"))
                 by_date.append(ms)
                 ms, _ = timed(lambda: facets(session, query))
                 facet.append(ms)

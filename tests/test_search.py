@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from archive import fulltext
 from archive.db import open_archive, sessions
 from archive.models import Speech
-from archive.search import Filters, QueryError, build_search, facets, parse_query, search
+from archive.search import Filters, QueryError, build_search, facets, parse_query, results, search, walks_dates
 from cleaners.chars import fold
 from tests.conftest import pg_schema
 from tests.dedup.labelled import labelled_set
@@ -53,8 +53,7 @@ def scan(session: Session, q: str) -> set[int]:
 
 
 def found(session: Session, q: str, order: str = "relevance") -> list[int]:
-    return [s.id for s in session.scalars(build_search(parse_query(q), session.get_bind().dialect.name,
-                                                       limit=10_000, order=order))]
+    return [s.id for s in results(session, parse_query(q), limit=10_000, order=order)]
 
 
 def fill(session: Session) -> list[str]:
@@ -151,6 +150,26 @@ def test_relevance_ranks_the_newest_window_of_a_common_query(session: Session, m
     site = Filters(site="site1")
     in_site = sorted(h.speech.id for h in search(session, "的", site, limit=1000, order="date"))
     assert sorted(h.speech.id for h in search(session, "的", site, limit=1000)) == in_site[-5:]  # window after filters
+
+
+def test_date_order_walked_down_the_date_index_equals_every_match_sorted(session: Session,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    texts = fill(session)
+    dialect = session.get_bind().dialect.name
+
+    def page(q: str, walk: bool, filters: Filters | None = None, offset: int = 0) -> list[int]:
+        stmt = build_search(parse_query(q), dialect, filters, "date", limit=7, offset=offset, walk_dates=walk)
+        return [s.id for s in session.scalars(stmt)]
+
+    for q in queries(texts):
+        for filters in (None, Filters(site="site1")):
+            for offset in (0, 7):
+                assert page(q, True, filters, offset) == page(q, False, filters, offset), (q, filters, offset)
+    monkeypatch.setattr("archive.search.DATE_WALK_FROM", 5)  # a small archive's "common" query
+    common, rare = parse_query("的"), parse_query("急躁情绪")
+    assert walks_dates(session, common) and not walks_dates(session, rare)
+    assert not walks_dates(session, common, offset=len(scan(session, "的")))  # deep pages sort instead
+    assert [s.id for s in results(session, common, order="date", limit=7)] == page("的", False)
 
 
 def test_relevance_puts_denser_texts_first(session: Session) -> None:
