@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import Float, Integer, Select, and_, cast, column, func, not_, or_, select, table
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql.elements import ColumnElement
 
 import settings
@@ -160,25 +160,41 @@ def rank_window() -> int:
     return int(settings.get("search_rank_window"))
 
 
-DATE_WALK_FROM = 1000  # matches from which a first page in date order walks the date index (see walks_dates)
+WALK_ROWS = 5000  # speeches a walk down the date index may read (see walks_dates)
 
 
-def _contains(query: Query) -> ColumnElement[bool]:
+def _contains(query: Query, speech: type[Speech] = Speech) -> ColumnElement[bool]:
     """The query as plain substring tests on the folded text: what the index answers, row by row."""
     def has(term: str) -> ColumnElement[bool]:
-        return Speech.search_text.contains(term, autoescape=True)
+        return speech.search_text.contains(term, autoescape=True)
     wanted = and_(*[or_(*[has(t) for t in g]) for g in query.groups])
     return and_(wanted, not_(or_(*[has(t) for t in query.excluded]))) if query.excluded else wanted
 
 
-def walks_dates(session: Session, query: Query, filters: Filters | None = None, offset: int = 0) -> bool:
+def walks_dates(session: Session, query: Query, filters: Filters | None = None, limit: int = 20,
+                offset: int = 0) -> bool:
     """Whether a page in date order is found faster by walking speeches newest first (the date
-    index) and testing each, than by sorting every match: so for a common query, where the walk
-    meets a page of matches within a few rows, while sorting would read every match (tens of
-    thousands for one character). Deeper pages need more matches to make the walk pay."""
-    enough = DATE_WALK_FROM + 10 * offset
+    index) and testing each, than by sorting every match. It is when matches are common enough
+    that the walk meets the page within half of ``WALK_ROWS`` speeches, while sorting would read
+    every match (tens of thousands for one character); deeper pages need commoner queries."""
+    speeches = session.scalar(select(func.max(Speech.id))) or 0
+    enough = (offset + limit) * speeches // (WALK_ROWS // 2)
     probe = apply_filters(matching_ids(query, session.get_bind().dialect.name), filters or Filters()).limit(enough + 1)
     return session.scalar(select(func.count()).select_from(probe.subquery())) > enough
+
+
+def _walk(query: Query, dialect: str, filters: Filters, limit: int, offset: int) -> Select:
+    """The date-ordered page by walking the date index. SQLite's planner walks the index on its
+    own; PostgreSQL's misjudges the substring test as rare and sorts a full scan instead, so there
+    the walk is spelled out: the newest ``WALK_ROWS`` speeches, then the test (``results`` falls
+    back to the index's plan when they hold less than the page)."""
+    by_date = (Speech.speech_date.desc().nulls_last(), Speech.id.desc())
+    if dialect != "postgresql":
+        return apply_filters(select(Speech).where(_contains(query)), filters).order_by(*by_date).limit(limit).offset(offset)
+    newest = apply_filters(select(Speech), filters).order_by(*by_date).limit(WALK_ROWS).subquery("newest")
+    walked = aliased(Speech, newest)
+    return (select(walked).where(_contains(query, walked))
+            .order_by(walked.speech_date.desc().nulls_last(), walked.id.desc()).limit(limit).offset(offset))
 
 
 def build_search(query: Query, dialect: str, filters: Filters | None = None, order: str = "relevance",
@@ -192,7 +208,7 @@ def build_search(query: Query, dialect: str, filters: Filters | None = None, ord
     by_date = (Speech.speech_date.desc().nulls_last(), Speech.id.desc())
     if order == "date":
         if walk_dates:
-            stmt = apply_filters(select(Speech).where(_contains(query)), filters or Filters())
+            return _walk(query, dialect, filters or Filters(), limit, offset)
         return stmt.order_by(*by_date).limit(limit).offset(offset)
     ranked = (stmt.with_only_columns(Speech.id.label("id"), matching.rank.label("rank"))
               .order_by(matching.newest_first).limit(rank_window()).subquery("ranked"))
@@ -249,9 +265,12 @@ def snippet(speech: Speech, terms: list[str], width: int = 30) -> tuple[str, int
 def results(session: Session, query: Query, filters: Filters | None = None, order: str = "relevance",
             limit: int = 20, offset: int = 0) -> list[Speech]:
     """One page of the speeches matching ``query``, by the cheapest exact plan."""
-    walk = order == "date" and walks_dates(session, query, filters, offset)
-    return list(session.scalars(build_search(query, session.get_bind().dialect.name, filters, order, limit, offset,
-                                             walk_dates=walk)))
+    dialect = session.get_bind().dialect.name
+    if order == "date" and walks_dates(session, query, filters, limit, offset):
+        page = list(session.scalars(build_search(query, dialect, filters, order, limit, offset, walk_dates=True)))
+        if len(page) == limit or dialect != "postgresql":  # a bounded walk that came up short proves nothing
+            return page
+    return list(session.scalars(build_search(query, dialect, filters, order, limit, offset)))
 
 
 def search(session: Session, text: str, filters: Filters | None = None, limit: int = 20, offset: int = 0,

@@ -165,11 +165,23 @@ def test_date_order_walked_down_the_date_index_equals_every_match_sorted(session
         for filters in (None, Filters(site="site1")):
             for offset in (0, 7):
                 assert page(q, True, filters, offset) == page(q, False, filters, offset), (q, filters, offset)
-    monkeypatch.setattr("archive.search.DATE_WALK_FROM", 5)  # a small archive's "common" query
     common, rare = parse_query("的"), parse_query("急躁情绪")
+    assert walks_dates(session, common) and walks_dates(session, rare)  # a small archive: walking is cheap
+    monkeypatch.setattr("archive.search.WALK_ROWS", 80)  # a page must now lie in half the archive's newest rows
+    assert len(scan(session, "的")) > len(texts) // 2 > len(scan(session, "急躁情绪"))
     assert walks_dates(session, common) and not walks_dates(session, rare)
-    assert not walks_dates(session, common, offset=len(scan(session, "的")))  # deep pages sort instead
-    assert [s.id for s in results(session, common, order="date", limit=7)] == page("的", False)
+    assert not walks_dates(session, common, offset=len(texts))  # deep pages sort instead
+
+
+def test_a_common_query_absent_from_the_newest_speeches_is_still_found_in_date_order(
+        session: Session, monkeypatch: pytest.MonkeyPatch) -> None:
+    old = [add_speech(session, n, f"第{n}号文件:关于春耕备耕的通知,请各单位认真贯彻执行。" * 4, False) for n in range(40)]
+    texts = fill(session)  # every one of them newer than the forty
+    monkeypatch.setattr("archive.search.WALK_ROWS", len(texts) - 1)  # the bounded walk reaches none of the forty
+    query = parse_query("春耕")
+    assert walks_dates(session, query, limit=7)  # forty of the archive's speeches: common
+    page = [s.id for s in results(session, query, order="date", limit=7)]
+    assert page == sorted((s.id for s in old), reverse=True)[:7]
 
 
 def test_relevance_puts_denser_texts_first(session: Session) -> None:
