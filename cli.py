@@ -7,7 +7,7 @@ import json
 import sys
 import time
 from collections import Counter
-from datetime import UTC, datetime
+from datetime import datetime
 from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import urlparse
@@ -22,7 +22,7 @@ from archive.db import ArchiveError, open_archive, sessions
 from archive.export import FORMATS, export, write_atomic
 from archive.groups import members, versions
 from archive.learn import site_boilerplate
-from archive.models import Capture, CrawlRun, DupGroup, Source, Speech
+from archive.models import Capture, CrawlRun, DupGroup, Source, Speech, as_utc
 from archive.concordance import SORTS, concordance, to_csv
 from archive.search import ORDERS, Filters, QueryError, search
 from cleaners import CleanResult, PageError, SiteRules, clean_page
@@ -102,7 +102,7 @@ def crawl(ctx: click.Context, source: str, base_url: str | None, log_level: str,
         if run_key and run_key not in frontier.active_runs(client):
             click.echo(f"run {run_key} is over; nothing to join", err=True)
             return
-        run_key = run_key or frontier.announce(client, frontier.shareable(source, str(settings.get("sources_dir"))))
+        run_key = run_key or frontier.announce(client, frontier.shareable(source))
         if run_key is None:
             raise click.UsageError(f"a shared crawl of {source} is already in progress: join it with "
                                    f"`speech-archive worker`, or wait for it to end")
@@ -219,7 +219,7 @@ def _moment(value: str) -> datetime:
         moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError as exc:
         raise ValueError(f"not an ISO-8601 timestamp: {value!r} (e.g. 2026-11-22T08:00:00Z)") from exc
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return as_utc(moment)
 
 
 def _moment_option(_ctx: click.Context, _param: click.Parameter, value: str | None) -> datetime | None:

@@ -80,8 +80,7 @@ def crawl_job(source_path: str, db_url: str) -> int:
     if settings.get("frontier") == "redis":
         from crawler import frontier
 
-        source = frontier.shareable(source_path, str(settings.get("sources_dir")))
-        run = frontier.announce(frontier.connect(str(settings.get("redis_url"))), source)
+        run = frontier.announce(frontier.connect(str(settings.get("redis_url"))), frontier.shareable(source_path))
         log.info("shared crawl of %s: %s", source_path, f"run {run} announced" if run else "still in progress")
         return 0
     cmd = [sys.executable, "-m", "cli", "--db", db_url, "crawl", source_path]

@@ -8,16 +8,14 @@ read. The full-text index is built from the copied speeches in the target's own 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
-from itertools import islice
+from collections.abc import Callable
 
 from sqlalchemy import DateTime, Engine, Table, func, insert, select, text
 from sqlalchemy.engine import Connection, make_url
 
 from archive import fulltext
 from archive.db import ArchiveError, open_archive
-from archive.models import Base, Speech
+from archive.models import Base, Speech, as_utc
 
 Progress = Callable[[str, int, int], None]  # (table, rows copied, rows in all)
 
@@ -56,7 +54,7 @@ def _copy_table(read: Connection, write: Connection, table: Table, batch: int, p
     stamps = [c.name for c in table.columns if isinstance(c.type, DateTime)]
     rows = read.execute(select(table).order_by(*table.primary_key.columns).execution_options(yield_per=batch))
     done = 0
-    for chunk in _chunks(rows.mappings(), batch):
+    for chunk in rows.mappings().partitions():
         values = [_utc(dict(row), stamps) for row in chunk]
         write.execute(insert(table), values)
         if table is Speech.__table__:
@@ -67,18 +65,12 @@ def _copy_table(read: Connection, write: Connection, table: Table, batch: int, p
     return done
 
 
-def _chunks(rows: Iterator, size: int) -> Iterator[list]:
-    while chunk := list(islice(rows, size)):
-        yield chunk
-
-
 def _utc(row: dict, stamps: list[str]) -> dict:
     """SQLite hands back the archive's UTC times without a zone; PostgreSQL would read them in its
     session's time zone, so they are marked UTC."""
     for name in stamps:
-        value = row[name]
-        if isinstance(value, datetime) and value.tzinfo is None:
-            row[name] = value.replace(tzinfo=UTC)
+        if row[name] is not None:
+            row[name] = as_utc(row[name])
     return row
 
 

@@ -19,7 +19,7 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from archive.models import DupGroup, Speech
+from archive.models import DupGroup, Speech, as_utc
 from archive.search import Filters, Query, apply_filters, matching_ids, parse_query
 from archive.segment import require_segmenter, segmenter
 from cleaners.chars import to_simplified
@@ -71,9 +71,7 @@ def utc_iso(moment: datetime | None) -> str | None:
     """ISO-8601 in UTC with a Z; SQLite hands back naive datetimes, which are UTC here."""
     if moment is None:
         return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    return as_utc(moment).astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 def rows(session: Session, filters: Filters | None = None, batch: int = 500,

@@ -163,6 +163,11 @@ def rank_window() -> int:
 WALK_ROWS = 5000  # speeches a walk down the date index may read (see walks_dates)
 
 
+def _by_date(speech: type[Speech] = Speech) -> tuple[ColumnElement, ColumnElement]:
+    """Date order, newest first, undated last: the order of the date index (migration 0008)."""
+    return speech.speech_date.desc().nulls_last(), speech.id.desc()
+
+
 def _contains(query: Query, speech: type[Speech] = Speech) -> ColumnElement[bool]:
     """The query as plain substring tests on the folded text: what the index answers, row by row."""
     def has(term: str) -> ColumnElement[bool]:
@@ -188,13 +193,11 @@ def _walk(query: Query, dialect: str, filters: Filters, limit: int, offset: int)
     own; PostgreSQL's misjudges the substring test as rare and sorts a full scan instead, so there
     the walk is spelled out: the newest ``WALK_ROWS`` speeches, then the test (``results`` falls
     back to the index's plan when they hold less than the page)."""
-    by_date = (Speech.speech_date.desc().nulls_last(), Speech.id.desc())
     if dialect != "postgresql":
-        return apply_filters(select(Speech).where(_contains(query)), filters).order_by(*by_date).limit(limit).offset(offset)
-    newest = apply_filters(select(Speech), filters).order_by(*by_date).limit(WALK_ROWS).subquery("newest")
+        return apply_filters(select(Speech).where(_contains(query)), filters).order_by(*_by_date()).limit(limit).offset(offset)
+    newest = apply_filters(select(Speech), filters).order_by(*_by_date()).limit(WALK_ROWS).subquery("newest")
     walked = aliased(Speech, newest)
-    return (select(walked).where(_contains(query, walked))
-            .order_by(walked.speech_date.desc().nulls_last(), walked.id.desc()).limit(limit).offset(offset))
+    return select(walked).where(_contains(query, walked)).order_by(*_by_date(walked)).limit(limit).offset(offset)
 
 
 def build_search(query: Query, dialect: str, filters: Filters | None = None, order: str = "relevance",
@@ -205,7 +208,7 @@ def build_search(query: Query, dialect: str, filters: Filters | None = None, ord
         raise QueryError(f"unknown order {order!r}; choose one of {', '.join(ORDERS)}")
     matching = _matching(query, dialect)
     stmt = apply_filters(matching.stmt, filters or Filters())
-    by_date = (Speech.speech_date.desc().nulls_last(), Speech.id.desc())
+    by_date = _by_date()
     if order == "date":
         if walk_dates:
             return _walk(query, dialect, filters or Filters(), limit, offset)

@@ -38,6 +38,7 @@ from scrapy.spiders import Spider
 from scrapy_redis.dupefilter import RFPDupeFilter
 from sqlalchemy import select
 
+import settings as app_settings
 from archive import health
 from archive.db import open_archive, sessions
 from archive.models import CrawlRun, Source
@@ -83,7 +84,7 @@ def connect(redis_url: str) -> Redis:
     return client
 
 
-def shareable(source: str, sources_dir: str) -> str:
+def shareable(source: str) -> str:
     """How to name a source on the board so that a worker on another machine finds the same file:
     by name when it lives in ``sources_dir`` (each machine has its own copy there), else by
     absolute path (then every machine must mount it at that path)."""
@@ -91,7 +92,7 @@ def shareable(source: str, sources_dir: str) -> str:
     if not path.suffix:
         return source  # already a name
     path = path.resolve()
-    return path.stem if path.parent == Path(sources_dir).resolve() else str(path)
+    return path.stem if path.parent == Path(str(app_settings.get("sources_dir"))).resolve() else str(path)
 
 
 def announce(client: Redis, source: str) -> str | None:

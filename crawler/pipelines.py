@@ -48,13 +48,13 @@ class ArchivePipeline:
         # Scrapy records the close reason only after the pipelines have closed: a crawler told to stop
         # (SIGTERM, Ctrl-C) no longer counts as crawling, and JoinGate records its own reason
         reason = self.crawler.stats.get_value("finish_reason") or ("finished" if self.crawler.crawling else "shutdown")
-        stats = {**self.crawler.stats.get_stats(), "finish_reason": reason}
-        shared = self.crawler.settings.get("FRONTIER_RUN")
         if reason == RUN_OVER:  # joined a shared crawl as it ended: it did nothing and is no part of it
             with self.Session.begin() as session:
                 session.delete(session.get(CrawlRun, self.run_id))
             self.engine.dispose()
             return
+        stats = {**self.crawler.stats.get_stats(), "finish_reason": reason}
+        shared = self.crawler.settings.get("FRONTIER_RUN")
         with self.Session.begin() as session:
             run = session.get(CrawlRun, self.run_id)
             run.errors += errors_in(stats)
