@@ -166,27 +166,30 @@ def remove_chrome_blocks(root: etree._Element, keep: etree._Element | None = Non
 
 
 def lines(el: etree._Element) -> list[str]:
-    """The element's text as a reader sees it: one entry per block or line break."""
+    """The element's text as a reader sees it: one entry per block or line break.
+
+    An iterative walk (start and end events), so a page nested ten thousand levels deep reads
+    like any other."""
     parts: list[str] = []
-
-    def walk(node: etree._Element) -> None:
-        if not isinstance(node.tag, str) or node.tag in _NOT_TEXT:
-            if node.tail:
-                parts.append(node.tail)
-            return
-        block = node.tag in BLOCK_TAGS
-        if block:
+    skip = 0  # inside an element whose text is not page text (head, script, …)
+    for event, node in etree.iterwalk(el, events=("start", "end")):
+        tag = node.tag if isinstance(node.tag, str) else None
+        if event == "start":
+            if tag is None or tag in _NOT_TEXT:
+                skip += tag is not None
+                continue
+            if skip:
+                continue
+            if tag in BLOCK_TAGS:
+                parts.append("\n")
+            parts.append(node.text or "")
+            continue
+        if tag in _NOT_TEXT:
+            skip -= 1
+        elif tag is not None and not skip and tag in BLOCK_TAGS:
             parts.append("\n")
-        if node.text:
-            parts.append(node.text)
-        for child in node:
-            walk(child)
-        if block:
-            parts.append("\n")
-        if node.tail:
+        if node is not el and node.tail and not skip:
             parts.append(node.tail)
-
-    walk(el)
     text = "".join(parts)
     return [ln.strip() for ln in re.split(r"\s*\n\s*", text) if ln.strip()]
 
@@ -237,13 +240,40 @@ def _own_text(el: etree._Element) -> str:
     return "".join(parts)
 
 
+def _ancestors(el: etree._Element, limit: int = 40) -> list[etree._Element]:
+    out = []
+    parent = el.getparent()
+    while parent is not None and len(out) < limit:
+        out.append(parent)
+        parent = parent.getparent()
+    return out
+
+
+def _signature(el: etree._Element) -> tuple[str, str]:
+    """Tag and class with digits dropped: the rows of one table, the posts of one thread."""
+    return el.tag, re.sub(r"\d+", "", el.get("class") or "")
+
+
+# class/id words of a post's by-line: a thread's posts carry one each, a text's paragraphs do not
+_POST_META = {"author", "authi", "user", "username", "uname", "userinfo", "poster", "avatar", "floor", "louzhu",
+              "postinfo", "posttime", "postauthor", "reply", "replies", "comment", "pi", "pls", "byline"}
+
+
+def _is_post(el: etree._Element) -> bool:
+    return any(_tokens(d) & _POST_META for d in el.iter() if isinstance(d.tag, str) and (d.get("class") or d.get("id")))
+
+
 def main_block(root: etree._Element, min_chars: int = 200) -> etree._Element | None:
     """The element holding the page's running text, by where its Chinese text sits.
 
     Each paragraph-like element credits its own Chinese characters to its parent in full and to
     its grandparent by half, so the container of many paragraphs outscores any one of them and a
-    sidebar of short links scores little. None when no container holds ``min_chars``."""
+    sidebar of short links scores little. When that container is one of a row of like elements
+    that also hold text (the rows of a layout table), their common parent is the text; when those
+    elements are posts with by-lines (a thread, a post and its comments), the first post is.
+    None when no container holds ``min_chars``."""
     scores: dict[etree._Element, float] = {}
+    content: dict[etree._Element, int] = {}
     for el in root.iter(*_PARAGRAPH_TAGS):
         n = len(_CJK_RUN.findall(_own_text(el)))
         if n < 10:
@@ -255,7 +285,65 @@ def main_block(root: etree._Element, min_chars: int = 200) -> etree._Element | N
         grand = parent.getparent()
         if grand is not None:
             scores[grand] = scores.get(grand, 0.0) + n / 2
+        for up in [el, *_ancestors(el)]:
+            content[up] = content.get(up, 0) + n
     if not scores:
         return None
     best = max(scores, key=scores.__getitem__)
-    return best if scores[best] >= min_chars else None
+    best = _whole_text(best, content)
+    return best if content.get(best, 0) >= min_chars or scores.get(best, 0) >= min_chars else None
+
+
+def _whole_text(best: etree._Element, content: dict[etree._Element, int]) -> etree._Element:
+    """Widen ``best`` to the run of like elements it belongs to, or narrow a thread to its first post."""
+    for unit in [best, *_ancestors(best, 4)]:
+        parent = unit.getparent()
+        if parent is None or unit.tag in ("body", "html"):
+            break
+        like = [c for c in parent if isinstance(c.tag, str) and _signature(c) == _signature(unit)
+                and content.get(c, 0) >= 20]
+        if len(like) < 2:
+            continue
+        if sum(_is_post(c) for c in like) >= 2:
+            first = like[0]
+            inner = [e for e in first.iter() if content.get(e, 0) >= 0.8 * content.get(first, 1)]
+            return inner[-1] if inner else first
+        return parent
+    return best
+
+
+def link_lists(root: etree._Element, keep: etree._Element | None = None) -> list[Removal]:
+    """Remove blocks that are mostly links — navigation boxes, "related" lists, tag clouds — with a
+    record each. Links inside running text (a word or two of a paragraph) do not make a list."""
+    removals: list[Removal] = []
+    for el in list(root.iter("ul", "ol", "table", "div", "dl", "section", "p", "center")):
+        if el is keep or el.getparent() is None or (keep is not None and el in keep.iterancestors()):
+            continue
+        anchors = [a for a in el.iter("a")]
+        if len(anchors) < 3:
+            continue
+        text = text_of(el)
+        linked = sum(len(text_of(a)) for a in anchors)
+        if len(text) >= 12 and linked >= 0.6 * len(text) and not _sentences_outside_links(el):
+            removals.append(Removal("chrome.link_list", text))
+            _remove(el)
+    return removals
+
+
+def _sentences_outside_links(el: etree._Element) -> bool:
+    """Whether the block holds a sentence of its own besides its links (then it is text)."""
+    own = _own_text(el) + "".join((c.tail or "") for c in el.iter() if c is not el and c.tag != "a")
+    return len(_CJK_RUN.findall(own)) >= 30 and bool(re.search(r"[。！？]", own))
+
+
+def following_tables(block: etree._Element) -> list[etree._Element]:
+    """Tables right after the text block that continue it (a notice's list, a report's figures)."""
+    out = []
+    sib = block.getnext()
+    while sib is not None and isinstance(sib.tag, str):
+        table = sib if sib.tag == "table" else (sib.find(".//table") if len(sib) == 1 else None)
+        if table is None or len(_CJK_RUN.findall(table.text_content())) < 10:
+            break
+        out.append(table)
+        sib = sib.getnext()
+    return out

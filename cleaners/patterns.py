@@ -17,30 +17,8 @@ NUM_CN = "一二三四五六七八九十百零〇"
 BULLET = r"[-·•*◆■□●○>›»\s]*"  # list markers a naive extractor leaves before a line
 
 # --- 1. Watermarks ----------------------------------------------------------------------------
-# A site address. Speeches name no web domains; watermarks always carry one or a site brand.
-DOMAIN = (r"(?:https?://)?(?:www\.)?[a-z0-9][a-z0-9-]{0,30}(?:\.[a-z0-9-]{1,30})*"
-          r"\.(?:com|cn|net|org|cc|info|top|vip|xyz|site|work|wang|club|me|tw|hk|biz|co)"
-          r"(?![a-z0-9])(?:/[\w./?=&%#-]*)?")
-DOMAIN_RE = re.compile(DOMAIN)
-DOMAIN_HINT = re.compile(r"\.(?:com|cn|net|org|cc|info|top|vip|xyz|site|work|wang|club|me|tw|hk|biz|co)(?![a-z0-9])")
-# "资料来源于 XX网" with junk punctuation wedged between the characters to defeat exact matching:
-# (资/料来.源,于:gzu521学;习/网 ]gzu521.com. J is the junk allowed between two characters.
-_J = r"[^\w\n]{0,3}"
-_BRAND = rf"(?:[a-z0-9{CJK}]{_J}){{1,14}}?[网站库汇]"
-_SOURCE_WORD = rf"(?:资{_J}料{_J})?(?:来{_J}源|出{_J}自|转{_J}自|摘{_J}自|本{_J}文{_J}来{_J}自)(?:{_J}于)?"
-# The brand ends in 网/站/库/汇, or the phrase runs on to the site's address.
-OBFUSCATED_SOURCE = re.compile(
-    rf"[(\[【{{]?\s*{_SOURCE_WORD}{_J}(?:{_BRAND}{_J}(?:{DOMAIN})?|[^\n。!?]{{0,20}}?{DOMAIN})\s*[)\]】}}]?")
-SOURCE_HINT = re.compile(r"来.{0,3}源|出.{0,3}自|转.{0,3}自|摘.{0,3}自|本.{0,3}文.{0,3}来")
-# Forum "jammer" text: runs of one-to-three-character ASCII tokens, most of them punctuation,
-# that anti-copy plugins insert at line breaks ("/ G- k; W% a% |( ^# n% J3").
-JAMMER = re.compile(r"(?:[!-~]{1,3}[ \t]+){5,}[!-~]{1,3}")
-# A domain with the brand that precedes it, left inside a paragraph: "(稿子汇 www.gaozihui.com)".
-INLINE_DOMAIN = re.compile(
-    rf"[(\[【]?\s*(?:{H}{{1,8}}[网站库汇]\s*[,:]?\s*)?(?:(?:e-?mail|邮箱|电子邮件)\s*[:]?\s*)?(?:[\w.+-]+@)?{DOMAIN}\s*[)\]】]?")
 # Words site brands are built from, for brand-only lines with no address ("稿子汇,范文学习文库").
 BRAND_WORDS = ("范文", "文库", "学习", "文秘", "公文", "稿子", "写作", "资料", "文档", "文章", "作文", "秘书")
-BRAND_LINE = re.compile(rf"^(?:{H}{{1,8}}(?:网|站|汇|文库|文档|之家)(?:[,|\s]+|$)){{1,3}}$")
 
 # --- 3. Paywall and preview fragments ---------------------------------------------------------
 ELLIPSIS = r"(?:…+|\.{3,}|。{3,})"
@@ -57,25 +35,31 @@ TRUNCATED = re.compile(
 OMITTED_HINT = re.compile(r"(?:省略|隐藏|略去|屏蔽).{0,8}\d|\d.{0,3}字")
 TRUNCATED_HINT = re.compile(r"未完|全文|显示|登录|登陆|注册|会员|vip|付费")
 STATED_LENGTH = re.compile(r"(?:全文|全篇|本文)(?:共|约)?\s*(\d+)\s*字")
-# Document-site preview limits: the rest of the document was not shown.
-PREVIEW_LIMIT = re.compile(
-    r"^(?:还剩\s*\d+\s*页未读.*|本(?:资源|文档|文)(?:只|仅)(?:提供|能预览|预览|展示)\s*(?:前)?\s*\d+\s*页.*"
-    r"|(?:全部|完整)(?:文档|内容)请下载.*|预览已结束.*|试读已结束.*)$")
-# Preview widgets that do not by themselves say text is missing.
+# Preview notes: the page shows part of the text and says so ("还剩39页未读", "本资源只提供10页预览",
+# "免费下载完整版查看全文", "点击查看更多>>"). Each marks the copy truncated. Written as families
+# (a count of what is left; a lock word with a whole-text word; a read-more widget), so new wordings
+# of the same note are found; only a short line of its own qualifies, never a sentence of a speech.
+PREVIEW_LEFT = re.compile(r"(?:(?:还剩|剩余|剩下|余下|尚余|还有)\s*)?\d+\s*(?:页|字|%|章)\s*(?:未读|未显示|未展示|未看|没读|未阅读)")
+PREVIEW_LOCK = re.compile(r"下载|登录|登陆|注册|会员|付费|开通|购买|vip|充值|解锁|扫码")
+PREVIEW_WHOLE = re.compile(r"全文|完整|剩余|全部|更多|余下|后续")
+PREVIEW_SHOWN = re.compile(r"(?:只|仅)(?:提供|能预览|预览|展示|显示|可预览|支持预览)\s*(?:前)?\s*\d+\s*页|预览已结束|试读已结束|试读结束|预览结束"
+                           r"|以上(?:为|是)(?:节选|部分|摘录|试读)")
 PREVIEW_WIDGET = re.compile(
-    rf"^{BULLET}(?:点击(?:查看|阅读|加载)(?:更多|全文|剩余).*|继续阅读\W*|展开(?:全文|阅读)(?:更多)?\W*"
-    r"|第\s*\d+\s*页\s*/\s*共\s*\d+\s*页|共\s*\d+\s*页\s*,?\s*当前第\s*\d+\s*页)$")
+    rf"^{BULLET}(?:点击|查看|阅读|加载|展开|继续|下载|免费|立即|马上)*\s*(?:查看|阅读|加载|展开|浏览)?\s*(?:更多|全文|剩余|余下)?"
+    r"(?:内容|全文|阅读|部分)?\s*[>»›\]】)!.…]*$")
+PAGE_MARKER = re.compile(r"^第\s*\d+\s*页\s*/\s*共\s*\d+\s*页$|^共\s*\d+\s*页\s*,?\s*当前第\s*\d+\s*页$")
 
 # --- 4. Site intros, disclaimers, editor lines, credits ----------------------------------------
-# Words of the site speaking about itself. A line with two of them (or one behind an intro label)
-# is the site's voice, not the speaker's.
-SITE_VOICE_STRONG = ("本站", r"本网(?![格络点民])", "小编", "网友上传", "用户上传", "用户发布", "不代表本站", "自发贡献",
-                     "存储空间", "咨询客服", "客服老师", "立刻删除", "立即删除", "联系删除", "侵权请")
-SITE_VOICE_WEAK = ("仅供参考", "欢迎参考", "欢迎阅读", "欢迎借鉴", "供您阅读", "供大家参考", "供您参考", "阅读参考",
-                   "精心挑选", "精心整理", "为您带来", "为大家整理", "为你整理", "为您整理", "原创文章", "希望对你有帮助",
-                   "希望对您有所帮助", "希望能帮助到", "一起来看看", "更上一层楼", "免责声明", "版权声明")
-SITE_VOICE_STRONG_RE = re.compile("|".join(SITE_VOICE_STRONG))
-SITE_VOICE_WEAK_RE = re.compile("|".join(SITE_VOICE_WEAK))
+# The site speaking about itself. A sentence is the site's voice when it names the site or its
+# editor (or opens with an intro label) and offers the text or invites to read it; or when it does
+# both. Each part is a family, so "为您搜集", "给大家精选", "希望能够帮助到大家" are all found.
+SITE_SELF = re.compile(r"本文是|本文为|本文由|本篇|本站|本网(?![格络点民])|小编|编者|网友上传|用户上传|用户发布|自发贡献|存储空间"
+                       r"|咨询客服|客服老师|立刻删除|立即删除|联系删除|侵权请|专区提醒|^(?:下面|以下|下文)(?:是|为|就是)(?![^。]*我)")
+SITE_OFFER = re.compile(r"(?:为|给|帮|替)(?:大家|您|你|各位|朋友们|大伙)[^。!?]{0,8}?(?:整理|收集|搜集|准备|推荐|精选|挑选|带来|分享"
+                        r"|汇编|编辑|提供|收录|汇总)|精心(?:挑选|整理|收集|准备|编辑)")
+SITE_INVITE = re.compile(r"(?:仅|只)供[^。!?]{0,4}(?:参考|借鉴|学习|阅读)|欢迎[^。!?]{0,6}(?:阅读|参考|借鉴|阅览|浏览|收藏|下载|分享|关注)"
+                         r"|希望[^。!?]{0,10}(?:帮助|启发|有用|用处|喜欢)|供(?:大家|您|你)[^。!?]{0,4}(?:参考|借鉴|阅读|学习)|带来启发"
+                         r"|更上一层楼|更多精彩|不代表本站|仅代表作者|版权归|免责声明|版权声明")
 INTRO_LABEL = re.compile(r"^[【\[]?(?:导语|导读|前言|摘要|提要|编者按|温馨提示|声明|说明|简介)[】\]]?\s*[:]?")
 EDITOR_LINE = re.compile(
     r"^[(\[【]?\s*(?:责任编辑|责编|编辑|校对|审核|审校|编审|稿源|文章来源|来源|出处|作者|撰稿|录入)\s*[:]"
@@ -93,7 +77,7 @@ BREADCRUMB = re.compile(
     r"^(?:(?:您|你)?(?:的|当前)?(?:所在)?位置\s*[:].*|(?:网站)?首页\s*(?:>|>>|»|›|/|→|-).*)$")
 CRUMB_SEPARATORS = re.compile(r"\s*(?:>>|>|»|›|→)\s*")
 SENTENCE_END = re.compile(r"[。!?;][”’\"')]*\s*$")
-PREV_NEXT = re.compile(rf"^{BULLET}(?:上一篇|下一篇|上一页|下一页|上一条|下一条|上篇|下篇|前一篇|后一篇)\s*[:].*$")
+PREV_NEXT = re.compile(rf"^{BULLET}(?:上|下|前|后)一?(?:篇|页|条|章|则|主题)(?:文章|新闻|内容|范文|文档)?\s*[:].*$")
 PAGER = re.compile(r"^(?:(?:上一页|下一页|首页|尾页|末页|上页|下页|\d{1,3}|…|\.\.\.|\[\d+\])\s*){2,}$")
 DOC_META = re.compile(
     rf"^{BULLET}(?:\d+(?:\.\d+)?|约\s*[\d.]+\s*(?:千字|万字|字|页)|page\s*\d*\s*-?"

@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import dataclass
 
 import trafilatura
@@ -100,13 +101,15 @@ def _extract_part(html: str, url: str, rules: SiteRules) -> tuple[PageInfo, list
     removals = dom.remove_hidden(root)
     body = _select(root, rules.body_selector)
     removals += dom.remove_chrome_blocks(root, keep=body)
+    removals += dom.link_lists(root, keep=body)
     if body is not None:
         dom.link_targets(body)
         return info, dom.lines(body), removals, "selector"
     dom.link_targets(root)
     block = dom.main_block(root)
     if block is not None:
-        return info, dom.lines(block), removals, "density"
+        text = dom.lines(block) + [ln for t in dom.following_tables(block) for ln in dom.lines(t)]
+        return info, text, removals + _left_outside(root, text), "density"
     # fast=True: no fallback extractors; on these pages it is both quicker and more accurate.
     extracted = trafilatura.extract(root, url=url or None, fast=True, favor_recall=True, include_comments=False,
                                     include_tables=True, include_links=False, deduplicate=False,
@@ -115,6 +118,18 @@ def _extract_part(html: str, url: str, rules: SiteRules) -> tuple[PageInfo, list
         return info, _trafilatura_lines(extracted), removals, "trafilatura"
     main = root.find("body")
     return info, dom.lines(main if main is not None else root), removals, "fallback"
+
+
+def _left_outside(root: etree._Element, kept: list[str]) -> list[Removal]:
+    """A record for each line of the page outside the chosen text: nothing disappears unrecorded."""
+    inside = Counter(kept)
+    out = []
+    for line in dom.lines(root):
+        if inside[line] > 0:
+            inside[line] -= 1
+        elif len(line) >= 6:
+            out.append(Removal("extract.outside", line))
+    return out
 
 
 def _trafilatura_lines(extracted: str) -> list[str]:

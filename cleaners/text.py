@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable
 from cleaners import patterns as P
 from cleaners.chars import INVISIBLE, cjk_count, fold, normalise_text
 from cleaners.types import Gap, Para, Removal, StepOut
+from cleaners.watermarks import BRAND_SUFFIX, DOMAIN, watermark_spans
 
 
 def _cut(text: str, spans: Iterable[tuple[int, int]]) -> tuple[str, list[str]]:
@@ -58,39 +59,71 @@ def normalise(paras: list[Para]) -> StepOut:
     return StepOut(kept, removals)
 
 
+def _preview_note(line: str, at_end: bool) -> str | None:
+    """"limit" for a short line of its own saying the page shows only part of the text, "widget" for
+    a read-more link inside it. Counts of pages or characters left and "only N pages shown" are
+    limits anywhere; a lock word with a whole-text word ("免费下载完整版查看全文") or a read-more
+    widget is one only where no paragraph of text follows."""
+    if len(line) > 60 or re.search(r"[。;]", line[:-1]) or P.OMITTED.search(line):
+        return None
+    if P.PREVIEW_LEFT.search(line) or P.PREVIEW_SHOWN.search(line):
+        return "limit"
+    widget = bool(P.PREVIEW_WIDGET.match(line)) and bool(re.search(r"更多|全文|剩余|余下|继续", line))
+    locked = len(line) <= 30 and not line.endswith("。") and P.PREVIEW_LOCK.search(line) and P.PREVIEW_WHOLE.search(line)
+    if at_end and (widget or locked):
+        return "limit"
+    return "widget" if widget else None
+
+
+def _note_start(folded: str, start: int) -> int:
+    """A note's leading "。。。" must not take the full stop of the sentence before it."""
+    run = len(folded[start:]) - len(folded[start:].lstrip("。"))
+    return start + run % 3 if run > 3 else start
+
+
 def remove_paywall(paras: list[Para]) -> StepOut:
     """Replace paywall notes with Gaps: an omitted middle, a truncated end, a preview limit."""
     kept: list[Para] = []
     removals: list[Removal] = []
+    last_text = max((i for i, p in enumerate(paras) if isinstance(p, str) and P.SENTENCE_END.search(fold(p))
+                     and len(p) >= 10), default=-1)  # past the last sentence: where a preview note stops the text
     for i, p in enumerate(paras):
         if isinstance(p, Gap):
             kept.append(p)
             continue
         folded = fold(p)
+        line = folded.strip()
         cut = P.TRUNCATED.search(folded) if P.TRUNCATED_HINT.search(folded) else None
+        note = None if cut and p[:cut.start()].strip() else _preview_note(line, at_end=i > last_text)
+        if note == "widget":
+            removals.append(Removal("paywall.preview_widget", p))
+            continue
+        if note == "limit":
+            stated = P.STATED_LENGTH.search(line)
+            kept.append(Gap("truncated", stated_total=int(stated.group(1)) if stated else None))
+            removals.append(Removal("paywall.preview_limit", p))
+            continue
         if cut:
-            head = p[: cut.start()].strip()
+            start = _note_start(folded, cut.start())
+            head = p[:start].strip()
             if head:
                 kept.append(head)
-            tail = [p[cut.start():], *(q for q in paras[i + 1:] if isinstance(q, str))]
+            tail = [p[start:], *(q for q in paras[i + 1:] if isinstance(q, str))]
             stated = P.STATED_LENGTH.search(fold(" ".join(tail)))
             kept.append(Gap("truncated", stated_total=int(stated.group(1)) if stated else None))
             removals.extend(Removal("paywall.truncated", t) for t in tail)
             return StepOut(kept, removals, {"truncated": True})
-        if P.PREVIEW_LIMIT.match(folded.strip()):
-            kept.append(Gap("truncated"))
-            removals.append(Removal("paywall.preview_limit", p))
-            continue
-        if P.PREVIEW_WIDGET.match(folded.strip()):
-            removals.append(Removal("paywall.preview_widget", p))
+        if P.PAGE_MARKER.match(line):
+            removals.append(Removal("chrome.page_marker", p))
             continue
         pos = 0
         for m in (P.OMITTED.finditer(folded) if P.OMITTED_HINT.search(folded) else ()):
-            head = p[pos: m.start()].strip()
+            start = _note_start(folded, m.start())
+            head = p[pos:start].strip()
             if head:
                 kept.append(head)
             kept.append(Gap("omitted", chars=int(m.group(1))))
-            removals.append(Removal("paywall.omitted", p[m.start(): m.end()]))
+            removals.append(Removal("paywall.omitted", p[start: m.end()]))
             pos = m.end()
         rest = p[pos:].strip()
         if rest:
@@ -98,36 +131,19 @@ def remove_paywall(paras: list[Para]) -> StepOut:
     return StepOut(kept, removals)
 
 
-def _is_obfuscated(fragment: str) -> bool:
-    """A source phrase is a watermark only with evidence: an address, Latin, or wedged-in junk."""
-    if P.DOMAIN_RE.search(fragment) or re.search(r"[a-z0-9]{3,}", fragment):
-        return True
-    return len(re.findall(rf"(?<=[{P.CJK}])[^\w\s,.:;!?(){P.CJK}]|(?<=[{P.CJK}])[/.;:,](?=[{P.CJK}])", fragment)) >= 2
-
-
-def _source_phrases(folded: str) -> list[tuple[int, int]]:
-    """Obfuscated "来源于 XX网" phrases, tried only around the places a source word occurs."""
-    spans = []
-    for hint in P.SOURCE_HINT.finditer(folded):
-        m = P.OBFUSCATED_SOURCE.search(folded, max(0, hint.start() - 12), hint.end() + 80)
-        if m and m.start() <= hint.start() and _is_obfuscated(m.group(0)):
-            spans.append(m.span())
-    return spans
-
-
-def _is_jammer(fragment: str) -> bool:
-    """Many tokens carry punctuation: not an English phrase or a list of numbers."""
-    tokens = fragment.split()
-    marked = sum(1 for t in tokens if re.search(r"[^a-z0-9]", t))
-    return marked >= 3 and marked >= 0.3 * len(tokens)
+_BRAND_TOKEN = re.compile(rf"^[{P.CJK}]{{1,8}}(?:{'|'.join(BRAND_SUFFIX)})$")
 
 
 def _brand_line(folded: str) -> bool:
-    if len(folded) > 24 or folded[-1:] not in "网站汇库档家" or P.TOP_HEADING.match(folded) or re.search(r"[。!?;]", folded):
+    """A line that only names sites: one to three brands or addresses ("稿子汇,范文学习文库")."""
+    if len(folded) > 48 or re.search(r"[。!?;:]", folded) or P.TOP_HEADING.match(folded) or P.RELATED_HEAD.match(folded):
         return False
-    if not P.BRAND_LINE.match(folded) or P.RELATED_HEAD.match(folded):
+    tokens = [t for t in re.split(r"[,|\s、/]+", folded) if t]
+    if not 1 <= len(tokens) <= 3:
         return False
-    return any(w in folded for w in P.BRAND_WORDS) or len(re.split(r"[,|\s]+", folded)) >= 2
+    if not all(_BRAND_TOKEN.match(t) or DOMAIN.fullmatch(t) for t in tokens):
+        return False
+    return len(tokens) >= 2 or any(w in folded for w in P.BRAND_WORDS)
 
 
 def remove_watermarks(paras: list[Para]) -> StepOut:
@@ -142,15 +158,11 @@ def remove_watermarks(paras: list[Para]) -> StepOut:
         if _brand_line(folded.strip()):
             removals.append(Removal("watermark.brand_line", p))
             continue
-        spans = _source_phrases(folded)
-        if P.DOMAIN_HINT.search(folded):
-            spans += [m.span() for m in P.INLINE_DOMAIN.finditer(folded)]
-        if folded.count(" ") >= 5:
-            spans += [m.span() for m in P.JAMMER.finditer(folded) if _is_jammer(m.group(0))]
+        spans = watermark_spans(folded)
         if not spans:
             kept.append(p)
             continue
-        text, removed = _cut(p, _merge(spans))
+        text, removed = _cut(p, spans)
         removals.extend(Removal("watermark.inline", r) for r in removed)
         if cjk_count(text) >= 2:
             kept.append(text)
@@ -285,26 +297,48 @@ def _toc_end(paras: list[Para], start: int) -> int:
     return i
 
 
-def _voice_reason(folded: str) -> str | None:
-    if len(folded) > 300:
-        return None
-    score = 2 * len(set(P.SITE_VOICE_STRONG_RE.findall(folded))) + len(set(P.SITE_VOICE_WEAK_RE.findall(folded)))
+_SENTENCE = re.compile(r"[^。!?]+(?:[。!?]+[”’\"')]*|$)")
+
+
+def _site_voice(folded: str) -> bool:
+    """One sentence in which the site speaks: it names itself and offers or invites, or does both,
+    or names itself twice ("如发现本站有侵权内容,请联系删除,本站将立刻删除")."""
+    if len(folded) > 240:
+        return False
+    named = P.SITE_SELF.findall(folded)
     labelled = bool(P.INTRO_LABEL.match(folded))
-    if score >= 3 or (score >= 2 and (labelled or len(folded) < 60)) or (labelled and "本文" in folded):
-        return "site.intro" if labelled or "小编" in folded else "site.disclaimer"
+    offer, invite = P.SITE_OFFER.search(folded), P.SITE_INVITE.search(folded)
+    return bool((named or labelled) and (offer or invite) or (offer and invite) or len(set(named)) >= 2)
+
+
+def _voice_spans(p: str) -> list[tuple[int, int]]:
+    """Sentences of a paragraph in which the site speaks (whole sentences: their ends are exact)."""
+    folded = fold(p)
+    return [m.span() for m in _SENTENCE.finditer(folded) if _site_voice(m.group(0).strip())]
+
+
+def _voice_reason(folded: str) -> str | None:
     if P.EDITOR_LINE.match(folded):
         return "site.editor"
     return None
 
 
 def remove_site_voice(paras: list[Para]) -> StepOut:
-    """Drop site intros, disclaimers and editor lines; cut photo credits and newspaper source lines."""
+    """Drop the site's own sentences (intros, disclaimers), editor lines; cut credits and source lines."""
     out = _drop_lines(paras, _voice_reason)
     kept: list[Para] = []
     for p in out.paras:
         if isinstance(p, Gap):
             kept.append(p)
             continue
+        voice = _voice_spans(p)
+        if voice:
+            if P.INTRO_LABEL.match(fold(p).strip()):  # a labelled intro is the site's from its label on
+                voice = [(0, len(p))]
+            p, removed = _cut(p, voice)
+            out.removals.extend(Removal("site.intro", r) for r in removed)
+            if not p:
+                continue
         folded = fold(p)
         if not P.CREDIT_HINT.search(folded):
             kept.append(p)
@@ -330,20 +364,26 @@ def remove_title_repeats(paras: list[Para], title: str) -> StepOut:
                        else None)
 
 
-def remove_repeated_blocks(paras: list[Para], min_chars: int = 12) -> StepOut:
-    """Drop a run of paragraphs that repeats an earlier run word for word (a block pasted twice)."""
-    seen: set[str] = set()
-    kept: list[Para] = []
-    removals: list[Removal] = []
-    for p in paras:
-        if isinstance(p, str) and len(p) >= min_chars:
-            key = _SPACES.sub("", fold(p))
-            if key in seen:
-                removals.append(Removal("repeat.block", p))
-                continue
-            seen.add(key)
-        kept.append(p)
-    return StepOut(kept, removals)
+def remove_repeated_blocks(paras: list[Para], min_block: int = 40) -> StepOut:
+    """Drop a block pasted twice: a paragraph of ``min_block`` characters or more, or a run of two or
+    more consecutive paragraphs of that much together, repeating an earlier one word for word.
+    A short line said again — a salutation, a slogan, a heading — is speech each time."""
+    keys = [_SPACES.sub("", fold(p)) if isinstance(p, str) else None for p in paras]
+    first: dict[str, int] = {}
+    drop: set[int] = set()
+    for i, key in enumerate(keys):
+        if key is None or i in drop:
+            continue
+        j = first.setdefault(key, i)
+        if j == i:
+            continue
+        run = 0
+        while i + run < len(keys) and j + run < i and keys[i + run] is not None and keys[i + run] == keys[j + run]:
+            run += 1
+        if sum(len(k) for k in keys[i:i + run]) >= min_block and (run >= 2 or len(key) >= min_block):
+            drop.update(range(i, i + run))
+    removals = [Removal("repeat.block", paras[i]) for i in sorted(drop)]
+    return StepOut([p for i, p in enumerate(paras) if i not in drop], removals)
 
 
 def apply_source_rules(paras: list[Para], rules: list[re.Pattern[str]]) -> StepOut:

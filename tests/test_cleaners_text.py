@@ -70,10 +70,25 @@ def test_truncated_end_cuts_the_rest_and_records_the_stated_length(note: str, to
 
 
 @pytest.mark.parametrize("line,gap", [("还剩39页未读,继续阅读", True), ("本资源只提供10页预览,全部文档请下载后查看!", True),
-                                      ("点击查看更多>>", False), ("第1页 / 共43页", False), ("继续阅读", False)])
+                                      ("点击查看更多>>", True), ("第1页 / 共43页", False), ("继续阅读", True),
+                                      ("免费下载完整版查看全文", True), ("剩余8页未读，点击继续阅读>>", True)])
 def test_document_site_preview_markers(line: str, gap: bool) -> None:
+    """A read-more or download-the-rest note where the text stops marks the copy truncated."""
     out = T.remove_paywall([SPEECH, line])
     assert out.paras == ([SPEECH, Gap("truncated")] if gap else [SPEECH])
+
+
+@pytest.mark.parametrize("line", ["点击查看更多>>", "展开阅读全文"])
+def test_a_read_more_widget_with_text_after_it_is_dropped_without_a_gap(line: str) -> None:
+    out = T.remove_paywall([SPEECH, line, SPEECH + "第二段。"])
+    assert out.paras == [SPEECH, SPEECH + "第二段。"]
+    assert [r.reason for r in out.removals] == ["paywall.preview_widget"]
+
+
+@pytest.mark.parametrize("line", ["二、剩余30%的任务要在年底前完成", "请各单位登录系统查看全部通知。", "第1页"])
+def test_lines_that_only_look_like_preview_notes_survive(line: str) -> None:
+    out = T.remove_paywall([SPEECH, line, SPEECH])
+    assert out.paras == [SPEECH, line, SPEECH]
 
 
 @pytest.mark.parametrize("sentence", ["会员大会每年召开一次,正式会员享有表决权。", "这份材料的第1页列出了全部任务。",
