@@ -26,6 +26,7 @@ from archive.models import Capture, CrawlRun, DupGroup, Source, Speech, as_utc
 from archive.concordance import SORTS, concordance, to_csv
 from archive.search import ORDERS, Filters, QueryError, search
 from cleaners import CleanResult, PageError, SiteRules, clean_page
+from cleaners.content import not_html
 from crawler.encoding import decode_html
 from crawler.sources import SourceError, load_source
 from scheduler import SchedulerBusy
@@ -142,7 +143,11 @@ def worker(ctx: click.Context, once: bool, poll: float) -> None:
 @user_errors
 def clean(file: Path, url: str, source_name: str | None, encoding: str | None, as_json: bool, explain: bool) -> None:
     """Clean a saved page offline and print the speeches found in it."""
-    html, _ = decode_html(file.read_bytes(), None, encoding)
+    body = file.read_bytes()
+    what = not_html(body)
+    if what:
+        raise PageError(f"{file} is not an HTML page: it is {what}")
+    html, _ = decode_html(body, None, encoding)
     rules = load_source(source_name).rules_for(url) if source_name else SiteRules()
     result = clean_page([html], url, rules)
     if as_json:
@@ -165,6 +170,8 @@ def clean(file: Path, url: str, source_name: str | None, encoding: str | None, a
         click.echo()
     click.echo(f"{len(result.speeches)} speech(es); {len(result.removals)} removals"
                f"{'; flagged for review' if result.needs_review else ''}", err=True)
+    for reason in result.rejected:
+        click.echo(f"not a speech: {reason}", err=True)
     if explain:
         click.echo("removed:", err=True)
         for line in _explain(result):
@@ -326,11 +333,13 @@ def runs(ctx: click.Context, source_name: str | None, limit: int) -> None:
     if source_name:
         stmt = stmt.where(Source.name == source_name)
     click.echo(f"{'run':>4} {'source':<12} {'started (UTC)':<20} {'status':<12} {'secs':>6} {'pages':>6} "
-               f"{'new':>5} {'dups':>5} {'flags':>5} {'errors':>6}")
+               f"{'new':>5} {'dups':>5} {'flags':>5} {'errors':>6} {'no-speech':>9}")
     for r in session.scalars(stmt):
         secs = (r.finished_at - r.started_at).total_seconds() if r.finished_at else 0
+        stats = r.stats or {}
+        rejected = int(stats.get("clean/not_html", 0)) + int(stats.get("clean/not_prose", 0))
         click.echo(f"{r.id:>4} {r.source.name:<12} {r.started_at:%Y-%m-%d %H:%M:%S}  {r.status:<12} {secs:>6.1f} "
-                   f"{r.pages:>6} {r.speeches_new:>5} {r.duplicates:>5} {r.flagged:>5} {r.errors:>6}")
+                   f"{r.pages:>6} {r.speeches_new:>5} {r.duplicates:>5} {r.flagged:>5} {r.errors:>6} {rejected:>9}")
 
 
 def summary(session: Session) -> dict[str, int]:
@@ -345,6 +354,8 @@ def summary(session: Session) -> dict[str, int]:
         "truncated": count(select(func.count()).select_from(Speech).where(Speech.truncated)),
         "mojibake": count(select(func.count()).select_from(Speech).where(Speech.mojibake)),
         "needs_review": count(select(func.count()).select_from(Speech).where(Speech.needs_review)),
+        "pages_not_html": count(select(func.count()).select_from(Capture).where(Capture.note.like("not_html%"))),
+        "pages_not_prose": count(select(func.count()).select_from(Capture).where(Capture.note.like("not_prose%"))),
     }
 
 

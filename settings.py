@@ -36,6 +36,9 @@ DECLARED: tuple[Setting, ...] = (
             "User-Agent header sent on every request; it names the project so sites can reach us."),
     Setting("review_share", 0.6,
             "Share of a page's extracted text that cleaning may remove before the page is flagged for review."),
+    Setting("max_speech_chars", 200_000,
+            "Longest text (characters) archived as a speech; a longer one is not a speech (a dump, a book) and is "
+            "listed for review instead."),
     Setting("min_speech_chars", 120,
             "Shortest text (characters) archived as a speech; shorter pieces of a split page are merged."),
     Setting("dedup_containment", 0.55,

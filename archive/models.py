@@ -72,6 +72,8 @@ class Capture(Base):
     body_sha256: Mapped[str] = mapped_column(ForeignKey("blobs.sha256"))
     root_id: Mapped[int | None] = mapped_column(ForeignKey("captures.id"), index=True)
     part_index: Mapped[int] = mapped_column(default=0)
+    # why the page gave no speech, when it gave none: "not_html: a PDF document", "not_prose: …"
+    note: Mapped[str | None] = mapped_column(String(300), default=None)
     blob: Mapped[Blob] = relationship()
     source: Mapped[Source] = relationship()
 

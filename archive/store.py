@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from archive import dedup
 from archive.models import Blob, Capture, CrawlRun, Source, Speech, utcnow
 from cleaners import CleanResult, SiteRules, clean_page
+from cleaners.content import not_html
 from cleaners.learned import remove_learned
 from cleaners.chars import fold
 
@@ -156,6 +157,7 @@ def save_speeches(session: Session, capture: Capture, result: CleanResult, site:
     speeches whose title or text changed, each linked to its earlier version; the rest are already
     archived and are counted as unchanged."""
     outcome = SaveOutcome()
+    capture.note = f"not_prose: {'; '.join(result.rejected)}"[:300] if result.rejected and not result.speeches else None
     existing = {s.index_in_page: s for s in session.scalars(select(Speech).where(Speech.capture_id == capture.id))}
     earlier = {} if existing else latest_versions(session, capture)
     removals = [{"reason": r.reason, "text": r.text[:500]} for r in result.removals]
@@ -222,5 +224,10 @@ def reclean(session: Session, capture: Capture, rules: SiteRules, site: str,
             learned: Learned | None = None) -> SaveOutcome:
     """Clean a stored capture (and its continuation parts) again with the current cleaners."""
     parts = capture_parts(session, capture)
+    what = not_html(raw_body(capture), (capture.headers or {}).get("Content-Type"))
+    if what:  # kept raw; a speech an older cleaner made of it goes
+        outcome = save_speeches(session, capture, CleanResult.empty(), site)
+        capture.note = f"not_html: {what}"
+        return outcome
     html = [raw_body(p).decode(p.encoding, errors="replace") for p in parts]
     return save_speeches(session, capture, clean_capture(html, capture.canonical_url, rules, site, learned), site)

@@ -89,4 +89,13 @@ def gap_flags(paras: list[Para]) -> dict[str, object]:
 
 
 def has_mojibake(text: str) -> bool:
-    return "\ufffd" in text or ("??" in text and bool(P.MOJIBAKE.search(fold(text))))
+    """Whether a wrong charset has damaged the text anywhere: replacement characters, "??"/"?^"
+    where a double-byte character was lost, or the characters a misread pair turns into."""
+    if "\ufffd" in text or ("??" in text and P.MOJIBAKE.search(fold(text))):
+        return True
+    if "?" in text and len(P.MOJIBAKE_PAIR.findall(text)) >= 2:
+        return True
+    if len(P.MOJIBAKE_LATIN.findall(text)) >= 3:
+        return True
+    misread = sum(text.count(c) for c in P.MISREAD_CHARS)
+    return misread >= 3 and misread >= 0.005 * len(text) or any(run in text for run in P.MISREAD_RUNS)

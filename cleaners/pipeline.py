@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import trafilatura
 from lxml import etree
@@ -19,10 +19,11 @@ import settings
 from cleaners import dom, text
 from cleaners.chars import fold, prefold, script_of
 from cleaners.metadata import SpeechMeta, gap_flags, has_mojibake, take_header
+from cleaners.prose import not_prose
 from cleaners.split import split_speeches
 from cleaners.types import Para, Removal, StepOut, texts
 
-CLEANER_VERSION = "2026.11.1"
+CLEANER_VERSION = "2026.12.1"
 
 
 @dataclass(frozen=True)
@@ -66,7 +67,14 @@ class CleanResult:
     extracted_chars: int
     needs_review: bool
     extractor: str
+    rejected: list[str] = field(default_factory=list)  # why text the page held is not a speech
     cleaner_version: str = CLEANER_VERSION
+
+    @classmethod
+    def empty(cls) -> CleanResult:
+        """What a body that is no page (a PDF, an image) cleans to."""
+        return cls(title="", site_name=None, publish_date=None, region=None, speeches=[], removals=[],
+                   extracted_chars=0, needs_review=False, extractor="none")
 
 
 def _select(root: etree._Element, selector: str | None) -> etree._Element | None:
@@ -169,6 +177,12 @@ def clean_page(parts: list[str], url: str = "", rules: SiteRules | None = None) 
     title = info.title
     facts: dict[str, object] = {}
     extracted_chars = sum(len(p) for p in texts(paras))
+    max_chars = int(settings.get("max_speech_chars"))
+    if extracted_chars > 2 * max_chars:  # a dump, not a page of speeches: not worth cleaning
+        reason = f"longer than {max_chars} characters ({extracted_chars} extracted)"
+        return CleanResult(title=title, site_name=info.site_name, publish_date=info.publish_date, region=None,
+                           speeches=[], removals=removals + [Removal("junk.not_prose", reason)],
+                           extracted_chars=extracted_chars, needs_review=True, extractor=extractor, rejected=[reason])
 
     paras = _run(paras, removals, facts, text.normalise(paras))
     prefold(texts(paras))
@@ -184,22 +198,28 @@ def clean_page(parts: list[str], url: str = "", rules: SiteRules | None = None) 
     segments, split_removals = split_speeches(paras, min_chars)
     removals += split_removals
     speeches = []
+    rejected: list[str] = []
     for n, seg in enumerate(segments):
         seg_title = seg.title or (title if len(segments) == 1 else
                                   f"{title}({n + 1})" if title else _opening_words(seg.paras))
         body, header_removals, meta = take_header(seg.paras, seg_title)
         removals += header_removals
-        flags = gap_flags(body)
         paragraphs = texts(body)
         joined = "\n".join(paragraphs)
+        reason = not_prose(joined, max_chars)
+        if reason:
+            rejected.append(reason)
+            removals.append(Removal("junk.not_prose", f"{reason}: {joined[:200]}"))
+            continue
+        flags = gap_flags(body)
         speeches.append(Speech(seg_title, paragraphs, meta, bool(flags["truncated"]), flags["stated_length"],
-                               flags["gaps"], has_mojibake(joined), script_of(joined), n))
+                               flags["gaps"], has_mojibake(joined), script_of(joined), len(speeches)))
     kept = sum(len(s.text) for s in speeches)
     needs_review = extracted_chars > 0 and (1 - kept / extracted_chars) > float(settings.get("review_share"))
     return CleanResult(title=title, site_name=info.site_name, publish_date=info.publish_date or facts.get("publish_date"),
                        region=facts.get("region"), speeches=speeches, removals=removals,
                        extracted_chars=extracted_chars, needs_review=needs_review or not speeches,
-                       extractor=extractor)
+                       extractor=extractor, rejected=rejected)
 
 
 def _opening_words(paras: list[Para], n: int = 16) -> str:

@@ -59,14 +59,19 @@ def normalise(paras: list[Para]) -> StepOut:
     return StepOut(kept, removals)
 
 
+def _stated_preview(line: str) -> bool:
+    """A line of its own that counts what is left or says only part is shown ("还剩39页未读")."""
+    return len(line) <= 60 and not re.search(r"[。;]", line[:-1]) and not P.OMITTED.search(line) and bool(
+        P.PREVIEW_LEFT.search(line) or P.PREVIEW_SHOWN.search(line))
+
+
 def _preview_note(line: str, at_end: bool) -> str | None:
     """"limit" for a short line of its own saying the page shows only part of the text, "widget" for
-    a read-more link inside it. Counts of pages or characters left and "only N pages shown" are
-    limits anywhere; a lock word with a whole-text word ("免费下载完整版查看全文") or a read-more
-    widget is one only where no paragraph of text follows."""
+    a read-more link inside it. A lock word with a whole-text word ("免费下载完整版查看全文") or a
+    read-more widget is a limit only where no sentence of text follows."""
     if len(line) > 60 or re.search(r"[。;]", line[:-1]) or P.OMITTED.search(line):
         return None
-    if P.PREVIEW_LEFT.search(line) or P.PREVIEW_SHOWN.search(line):
+    if _stated_preview(line):
         return "limit"
     widget = bool(P.PREVIEW_WIDGET.match(line)) and bool(re.search(r"更多|全文|剩余|余下|继续", line))
     locked = len(line) <= 30 and not line.endswith("。") and P.PREVIEW_LOCK.search(line) and P.PREVIEW_WHOLE.search(line)
@@ -85,8 +90,9 @@ def remove_paywall(paras: list[Para]) -> StepOut:
     """Replace paywall notes with Gaps: an omitted middle, a truncated end, a preview limit."""
     kept: list[Para] = []
     removals: list[Removal] = []
-    last_text = max((i for i, p in enumerate(paras) if isinstance(p, str) and P.SENTENCE_END.search(fold(p))
-                     and len(p) >= 10), default=-1)  # past the last sentence: where a preview note stops the text
+    last_text = max((i for i, p in enumerate(paras) if isinstance(p, str) and len(p) >= 10
+                     and P.SENTENCE_END.search(fold(p)) and not _site_voice(fold(p).strip())),
+                    default=-1)  # past the last sentence of text: where a preview note stops it
     for i, p in enumerate(paras):
         if isinstance(p, Gap):
             kept.append(p)
@@ -94,7 +100,8 @@ def remove_paywall(paras: list[Para]) -> StepOut:
         folded = fold(p)
         line = folded.strip()
         cut = P.TRUNCATED.search(folded) if P.TRUNCATED_HINT.search(folded) else None
-        note = None if cut and p[:cut.start()].strip() else _preview_note(line, at_end=i > last_text)
+        note = None if cut and p[:cut.start()].strip() and not _stated_preview(line) else _preview_note(
+            line, at_end=i > last_text)
         if note == "widget":
             removals.append(Removal("paywall.preview_widget", p))
             continue

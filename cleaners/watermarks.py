@@ -66,7 +66,7 @@ _SCHEME = rf"h{_JJ}t{_JJ}t{_JJ}p{_JJ}(?:s{_JJ})?:?{_JJ}/{_JJ}/?{_JJ}"
 _DJ = r"(?:[^\w\s.。，、]|_){0,2}"
 _LABEL = rf"[a-z0-9](?:{_DJ}[a-z0-9-]){{0,40}}"
 DOMAIN = re.compile(
-    rf"(?:{_SCHEME})?{_LABEL}(?:{_DJ}[.。]{_DJ}{_LABEL}){{0,6}}"
+    rf"(?:{_SCHEME})?{_LABEL}(?:{_DJ}[.。](?:{_DJ}[.。])?{_DJ}{_LABEL}){{0,6}}"
     rf"\s?[.。]\s?{_TLD}(?:\.(?:cn|hk|tw))?{_TLD_END}"
     r"(?:/(?:[a-z0-9./?=&#_~+-]|%[0-9a-f]{2})*)?")
 DOMAIN_HINT = re.compile(rf"[.。]\s?{_TLD}{_TLD_END}")
@@ -98,12 +98,25 @@ def _domain_at(folded: str, start: int, end: int) -> re.Match[str] | None:
     return None
 
 
-def _close_after(folded: str, pos: int, opener: str | None) -> int:
-    """``pos`` moved past a closing bracket (and junk before it) that answers ``opener``."""
-    if opener is None:
-        return pos
-    m = re.compile(rf"\s?{_J}[{re.escape(CLOSE)}]").match(folded, pos)
+_CLOSE_NEXT = re.compile(rf"\s?(?:[^\w\s{re.escape(OPEN + CLOSE)}]|_){{0,3}}[{re.escape(CLOSE)}]")
+
+
+def _close_after(folded: str, pos: int) -> int:
+    """``pos`` moved past a closing bracket (and junk before it) right after it, if there is one."""
+    m = _CLOSE_NEXT.match(folded, pos)
     return m.end() if m else pos
+
+
+def _fit_brackets(folded: str, start: int, bracket: int, end: int, closed: int) -> Span:
+    """Whether the brackets on either side of a watermark are its own or the speech's.
+
+    A watermark dropped into "(二)" leaves a bracket of the speech on one side; one that brings its
+    own brackets has both. Of the spans with and without each bracket, the one that leaves the
+    sentence's brackets balanced wins; on a tie, the wider (a stray bracket of noise left in is a
+    flaw, a bracket of the speech taken out a misquotation, but balance says which is which)."""
+    starts = [bracket, start] if bracket >= 0 else [start]
+    ends = [closed, end] if closed > end else [end]
+    return min(((s, e) for s in starts for e in ends), key=lambda se: (_imbalance(folded, *se), se[0] - se[1]))
 
 
 def _tail(folded: str, pos: int) -> int:
@@ -115,8 +128,8 @@ def source_spans(folded: str) -> list[Span]:
     """Source tags and phrases: 【来源:X】, (资/料来.源,于:X网 ]x.com, 本文由X整理,原文地址:http://…
 
     The start is the source word (with the bracket before it); the end is the bracket that closes
-    the tag or the end of the address the phrase runs on to. A source word with neither — "来源于
-    群众" — is speech."""
+    the tag or the end of the address the phrase runs on to, brackets on either side judged by the
+    balance they leave (``_fit_brackets``). A source word with neither — "来源于群众" — is speech."""
     spans: list[Span] = []
     if not SOURCE_HINT.search(folded):
         return spans
@@ -138,16 +151,10 @@ def source_spans(folded: str) -> list[Span]:
         domain = _domain_at(folded, m.end(), limit)
         own = folded.find(PAIRS[opener], m.end(), limit) if opener else -1
         if domain is not None and _runs_on(folded, m.end(), domain) and (own < 0 or domain.start() - own <= 14):
-            end = _tail(folded, _address_end(domain))
-            if own >= domain.end() and own - end <= 3:
-                end = own + 1
-            else:
-                end = _close_after(folded, end, opener)
-        elif own >= 0 and _tag_body(folded[m.end():own], m.group(0)):
-            end = own + 1
-        elif domain is None and (close := _closing(folded, m.end(), limit, opener)) >= 0 and \
-                _tag_body(folded[m.end():close], m.group(0)):
-            end = close + 1
+            plain = _tail(folded, _address_end(domain))
+            start, end = _fit_brackets(folded, m.start(), bracket, plain, _close_after(folded, plain))
+        elif opener and (ends := _tag_ends(folded, m, own, limit, domain is None)):
+            end = min(ends, key=lambda e: (_imbalance(folded, start, e), e != own + 1, e))
         else:
             continue
         spans.append((start, end))
@@ -155,14 +162,26 @@ def source_spans(folded: str) -> list[Span]:
     return spans
 
 
-def _closing(folded: str, start: int, limit: int, opener: str | None) -> int:
-    """Where a tag whose brackets do not pair closes (these pages mix them): the last closing
-    bracket within a name's length, with no bracket opened before it; -1 if none."""
-    if opener is None:
-        return -1
-    window = folded[start:min(limit, start + 32)]
-    closes = [i for i, ch in enumerate(window) if ch in CLOSE and not any(o in window[:i] for o in OPEN)]
-    return start + closes[-1] if closes else -1
+def _tag_ends(folded: str, word: re.Match[str], own: int, limit: int, unaddressed: bool) -> list[int]:
+    """Where a bracketed tag may end: after its own closing bracket, or (brackets do not always
+    pair on these pages) after another closing bracket within a name's length, with no bracket
+    opened before it."""
+    window = folded[word.end():min(limit, word.end() + 32)]
+    ends = [own + 1] if own >= 0 else []
+    if unaddressed:
+        ends += [word.end() + i + 1 for i, ch in enumerate(window) if ch in CLOSE and word.end() + i != own
+                 and not any(o in window[:i] for o in OPEN)]
+    return [e for e in ends if _tag_body(folded[word.end():e - 1], word.group(0))]
+
+
+def _imbalance(folded: str, start: int, end: int) -> int:
+    """Brackets left unpaired in the sentence around ``start:end`` once that span is cut out."""
+    left = max(0, start - 80)
+    marks = [m.end() for m in _SENTENCE_MARK.finditer(folded, left, start)]
+    left = marks[-1] if marks else left
+    stop = _SENTENCE_MARK.search(folded, end, min(len(folded), end + 80))
+    rest = folded[left:start] + folded[end:stop.start() if stop else min(len(folded), end + 80)]
+    return sum(abs(rest.count(o) - rest.count(c)) for o, c in PAIRS.items() if o in rest or c in rest)
 
 
 def _runs_on(folded: str, word_end: int, domain: re.Match[str]) -> bool:
@@ -178,6 +197,8 @@ def _runs_on(folded: str, word_end: int, domain: re.Match[str]) -> bool:
 
 def _tag_body(body: str, word: str) -> bool:
     """What follows the source word inside a bracketed tag: a separator or 于, then a short name."""
+    if any(o in body for o in OPEN):  # a bracket opened inside: the tag ended before it
+        return False
     name = re.sub(r"(?:[^\w\s]|_)", "", body).strip()
     return 0 < len(name) <= 24 and (bool(re.match(r"\s?(?:[^\w\s]|_)", body)) or word.endswith("于")
                                     or name.endswith(BRAND_SUFFIX))
@@ -201,9 +222,10 @@ def _spells(brand: str, label: str) -> bool:
 
 
 def _label(address: str) -> str:
-    host = re.sub(rf"^(?:{_SCHEME})?(?:w{_JJ}w{_JJ}w{_JJ}[.。])?", "", address)
-    name = re.split(r"\s?[.。]\s?", host)[0]
-    return re.sub(r"[^a-z]", "", name)
+    """The name part of an address, letters only: "gaozihui" of "http://www.gao/zihui.com"."""
+    bare = re.sub(r"[^a-z0-9.。]", "", address).replace("。", ".")
+    bare = re.sub(r"^(?:https?)?(?:www\.)?", "", bare)
+    return re.sub(r"[^a-z]", "", bare.split(".")[0])
 
 
 def brand_start(folded: str, address_start: int, label: str, floor: int) -> int:
@@ -236,8 +258,7 @@ def address_spans(folded: str, taken: list[Span]) -> list[Span]:
         start = brand_start(folded, m.start(), _label(m.group(0)), floor)
         end = _tail(folded, _address_end(m))
         bracket = start - 1 if start > floor and folded[start - 1] in OPEN else -1
-        if bracket >= floor and _close_after(folded, end, "(") > end:
-            start, end = bracket, _close_after(folded, end, "(")
+        start, end = _fit_brackets(folded, start, bracket, end, _close_after(folded, end))
         spans.append((start, end))
         floor = end
     return spans

@@ -10,20 +10,11 @@ from __future__ import annotations
 import codecs
 import re
 
-from cleaners.chars import to_traditional
+from cleaners.chars import common_share
 
 _META = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([\w-]+)""", re.I)
 _ALIASES = {"gb2312": "gb18030", "gbk": "gb18030", "x-gbk": "gb18030", "cp936": "gb18030", "big5": "big5hkscs",
             "x-big5": "big5hkscs", "cp950": "big5hkscs", "iso-8859-1": "cp1252", "latin-1": "cp1252"}
-_COMMON_SIMPLIFIED = ("的一是在不了有和人这中大为上个国我以要他时来用们生到作地于出就分对成会可主发年动同工也能下过子说"
-                      "产种面而方后多定行学法所民得经十三之进着等部度家电力里如水化高自二理起小物现实加量都两体制机当使"
-                      "点从业本去把性好应开它合还因由其些然前外天政四日那社义事平形相全表间样与关各重新线内数正心反你明"
-                      "看原又么利比或但质气第向道命此变条只没结解问意建月公无系军很情者最立代想已通并提直题党程展五果料"
-                      "象员革位入常文总次品式活设及管特件长求老头基资边流路级少图山统接知较将组见计别她手角期根论运农指"
-                      "区强放决西被干做必战先回则任取据处府研讲话志县乡村镇委领导议织")
-COMMON = frozenset(_COMMON_SIMPLIFIED) | frozenset(to_traditional(_COMMON_SIMPLIFIED))
-
-
 def normalise_name(name: str | None) -> str | None:
     if not name:
         return None
@@ -38,11 +29,6 @@ def normalise_name(name: str | None) -> str | None:
 def declared_charset(body: bytes) -> str | None:
     m = _META.search(body[:4096])
     return m.group(1).decode("ascii", "ignore") if m else None
-
-
-def common_share(text: str) -> float:
-    cjk = [c for c in text if "\u4e00" <= c <= "\u9fff"]
-    return sum(c in COMMON for c in cjk) / len(cjk) if cjk else 0.0
 
 
 def decode_html(body: bytes, header_charset: str | None = None, hint: str | None = None) -> tuple[str, str]:

@@ -12,3 +12,4 @@ class PageItem:
     source: str
     parts: list[Fetched]
     text_parts: list[str]
+    not_html: str | None = None  # what the body is instead (a PDF, an image): kept raw, never cleaned

@@ -81,6 +81,10 @@ class ArchivePipeline:
                 store.save_capture(session, self.source, run, part, root=root, part_index=n)
             run.pages += len(item.parts)
             self.stats.inc_value("archive/pages", len(item.parts))
+            if item.not_html:
+                root.note = f"not_html: {item.not_html}"
+                self.stats.inc_value("clean/not_html")
+                return item
             site = source.site or _host(first.canonical_url)
             try:
                 result = store.clean_capture(item.text_parts, first.canonical_url, rules, site,
@@ -94,6 +98,10 @@ class ArchivePipeline:
                 return item
             outcome = store.save_speeches(session, root, result, site)
             self._count(session, run, outcome)
+            if result.rejected:
+                self.stats.inc_value("clean/not_prose", len(result.rejected))
+                self.crawler.spider.logger.warning("text on %s is not a speech: %s", first.canonical_url,
+                                                   "; ".join(result.rejected))
         return item
 
     def _learned(self, session: Session, site: str) -> frozenset[str]:

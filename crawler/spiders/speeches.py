@@ -15,6 +15,7 @@ from scrapy.http import Response
 from scrapy.utils.sitemap import Sitemap
 
 from archive.store import Fetched
+from cleaners.content import not_html
 from crawler.encoding import decode_html
 from crawler import revisit
 from crawler.items import PageItem
@@ -120,10 +121,10 @@ class SpeechSpider(scrapy.Spider):
             if req is not None:
                 yield req
 
-    def _fetched(self, response: Response) -> tuple[Fetched, str]:
+    def _fetched(self, response: Response, binary: bool = False) -> tuple[Fetched, str]:
         header = response.headers.get("Content-Type", b"").decode("latin-1")
         charset = header.split("charset=")[-1].strip() if "charset=" in header else None
-        text, encoding = decode_html(response.body, charset, self.source.encoding)
+        text, encoding = ("", "binary") if binary else decode_html(response.body, charset, self.source.encoding)
         headers = {k.decode("latin-1"): b", ".join(v).decode("latin-1") for k, v in response.headers.items()}
         requested = response.request.meta.get("redirect_urls", [response.url])[0] if response.request else response.url
         return Fetched(url=requested, final_url=response.url, canonical_url=canonical(response.url),
@@ -133,6 +134,11 @@ class SpeechSpider(scrapy.Spider):
     def parse_article(self, response: Response) -> Iterator[scrapy.Request | PageItem]:
         if response.status == 304:
             self.crawler.stats.inc_value("crawl/not_modified")
+            return
+        what = not_html(response.body, response.headers.get("Content-Type", b"").decode("latin-1"))
+        if what:
+            self.logger.warning("not an HTML page, kept raw without cleaning: %s (%s)", response.url, what)
+            yield PageItem(self.source.name, [self._fetched(response, binary=True)[0]], [""], not_html=what)
             return
         fetched, text = self._fetched(response)
         sel = scrapy.Selector(text=text)

@@ -21,9 +21,12 @@ _SENTENCE_END = re.compile(r"(?<=[。!?！？；;])")
 
 
 def speech_pool() -> list[list[str]]:
-    """The gold speeches of the evaluation set, as paragraph lists."""
+    """The gold speeches of the evaluation set, as paragraph lists (not the page of look-alike
+    sentences, which is a probe, not a speech)."""
     out = []
     for f in sorted(EVAL.glob("*.json")):
+        if f.stem.endswith("_keep"):
+            continue
         for sp in json.loads(f.read_text(encoding="utf-8"))["speeches"]:
             paras = [p for p in sp["text"].split("\n") if p.strip()]
             if len(paras) >= 3:
@@ -143,11 +146,16 @@ def _truncate(g: Grammar, segs: list[_Seg], out: Composed, noise: Noise) -> None
     out.truncated, out.stated = True, noise.stated
 
 
+TEMPLATES = 6
+
+
 def page_html(paras: list[str], title: str, charset: str = "utf-8", template: int = 0) -> str:
-    """A page in one of several site templates, the text as paragraphs."""
+    """A page in one of several site templates, the text as paragraphs: a plain 范文 page, a CMS
+    article with menus and footer, a table layout, a government page with <br> lines, a document
+    site with its metadata list and related documents, a mirror whose jammer text a stylesheet hides."""
     esc = html.escape
     body = "".join(f"<p>{esc(p)}</p>" for p in paras)
-    head = f'<meta charset="{charset}"><title>{esc(title)}</title>'
+    head = f'<meta http-equiv="Content-Type" content="text/html; charset={charset}"><title>{esc(title)}</title>'
     if template == 1:
         return (f"<html><head>{head}</head><body><div class='nav'><a href='/'>首页</a> <a href='/fw/'>范文</a></div>"
                 f"<div class='article'><h1>{esc(title)}</h1><div class='content'>{body}</div></div>"
@@ -158,4 +166,13 @@ def page_html(paras: list[str], title: str, charset: str = "utf-8", template: in
     if template == 3:
         text = "<br>".join(esc(p) for p in paras)
         return f"<html><head>{head}</head><body><div id='zoom'><div>{text}</div></div></body></html>"
+    if template == 4:
+        related = "".join(f"<li><a href='/d/{i}.html'>{esc(t)}</a></li>" for i, t in enumerate(TOPICS[:6]))
+        return (f"<html><head>{head}</head><body><div class='doc-main'><h1>{esc(title)}</h1>"
+                f"<div class='doc-body'>{body}</div></div><div class='doc-side'><h3>相关文档</h3><ul>{related}</ul>"
+                "</div></body></html>")
+    if template == 5:
+        jam = "".join(f"<p>{esc(p)}<font class='jammer'>x{i}#k</font></p>" for i, p in enumerate(paras))
+        return (f"<html><head>{head}<style>.jammer{{display:none}}</style></head><body><div class='t_f'>{jam}</div>"
+                "</body></html>")
     return f"<html><head>{head}</head><body><div class='con'>{body}</div></body></html>"

@@ -45,8 +45,8 @@ class Noise:
 class Grammar:
     """Spellings of every noise kind, reproducible from a seed."""
 
-    def __init__(self, seed: int) -> None:
-        self.r = random.Random(seed)
+    def __init__(self, seed: int | random.Random) -> None:
+        self.r = seed if isinstance(seed, random.Random) else random.Random(seed)
 
     # --- pieces ---------------------------------------------------------------------------------
     def name(self) -> str:
@@ -78,7 +78,7 @@ class Grammar:
     def url(self, name: str | None = None) -> str:
         r = self.r
         host = self.domain(name)
-        if not host.startswith("http"):
+        if not host.lower().startswith("http"):
             host = "http://" + host
         return f"{host}/{r.choice(('a', 'fanwen', 'html', 'p', 'doc'))}/{r.randint(1000, 9999999)}.html"
 
