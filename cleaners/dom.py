@@ -301,7 +301,7 @@ def _whole_text(best: etree._Element, content: dict[etree._Element, int]) -> etr
         if parent is None or unit.tag in ("body", "html"):
             break
         like = [c for c in parent if isinstance(c.tag, str) and _signature(c) == _signature(unit)
-                and content.get(c, 0) >= 10]
+                and (content.get(c, 0) >= 10 or len(_CJK_RUN.findall(c.text_content())) >= 4)]
         if len(like) < 2:
             continue
         if sum(_is_post(c) for c in like) >= 2:

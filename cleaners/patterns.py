@@ -24,7 +24,7 @@ BRAND_WORDS = ("范文", "文库", "学习", "文秘", "公文", "稿子", "写�
 ELLIPSIS = r"(?:…+|\.{3,}|。{3,})"
 # An omitted middle: "……(新文秘网 http://… 省略1032字,正式会员可完整阅读)……"
 OMITTED = re.compile(
-    rf"{ELLIPSIS}?\s*[(\[【]?[^()\[\]【】\n]{{0,60}}?(?:省略|隐藏|略去|屏蔽)(?:了)?\s*(\d+)\s*字"
+    rf"{ELLIPSIS}?\s*[(\[【]?[^()\[\]【】\n]{{0,100}}?(?:省略|隐藏|略去|屏蔽)(?:了)?\s*(\d+)\s*字"
     rf"(?:[^()\[\]【】\n]{{0,60}}[)\]】])?\s*{ELLIPSIS}?")
 # A truncated end: "……(未完,全文共6287字,当前仅显示2897字,请阅读下面提示信息。收藏《…》". Everything
 # after it on the page is the site's upsell.

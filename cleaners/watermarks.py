@@ -66,7 +66,7 @@ _SCHEME = rf"h{_JJ}t{_JJ}t{_JJ}p{_JJ}(?:s{_JJ})?:?{_JJ}/{_JJ}/?{_JJ}"
 _DJ = r"(?:[^\w\s.。，、]|_){0,2}"
 _LABEL = rf"[a-z0-9](?:{_DJ}[a-z0-9-]){{0,40}}"
 DOMAIN = re.compile(
-    rf"(?:{_SCHEME})?{_LABEL}(?:{_DJ}[.。](?:{_DJ}[.。])?{_DJ}{_LABEL}){{0,6}}"
+    rf"(?:{_SCHEME})?{_LABEL}(?:(?:{_DJ}[.。]){{1,5}}{_DJ}{_LABEL}){{0,6}}"
     rf"\s?[.。]\s?{_TLD}(?:\.(?:cn|hk|tw))?{_TLD_END}"
     r"(?:/(?:[a-z0-9./?=&#_~+-]|%[0-9a-f]{2})*)?")
 DOMAIN_HINT = re.compile(rf"[.。]\s?{_TLD}{_TLD_END}")
@@ -81,7 +81,7 @@ _BRAND_CHAR = re.compile(rf"[{CJK}a-z0-9]")
 JAMMER = re.compile(r"(?:[!-~]{1,3}[ \t]+){5,}[!-~]{1,3}")
 
 
-_EXTENSION = re.compile(r"\.(?:shtml|html?|php\d?|aspx?|jspx?|cgi)(?![a-z?#])")
+_EXTENSION = re.compile(rf"\.(?:shtml|html?|php\d?|aspx?|jspx?|cgi)(?![?#])(?=[^a-z]|$|[a-z]{{1,4}}(?:[{CJK}]|$))")
 
 
 def _address_end(m: re.Match[str]) -> int:
@@ -116,7 +116,8 @@ def _fit_brackets(folded: str, start: int, bracket: int, end: int, closed: int) 
     flaw, a bracket of the speech taken out a misquotation, but balance says which is which)."""
     starts = [bracket, start] if bracket >= 0 else [start]
     ends = [closed, end] if closed > end else [end]
-    return min(((s, e) for s in starts for e in ends), key=lambda se: (_imbalance(folded, *se), se[0] - se[1]))
+    sentence = _sentence_around(folded, starts[0], ends[0])
+    return min(((s, e) for s in starts for e in ends), key=lambda se: (_imbalance(folded, sentence, *se), se[0] - se[1]))
 
 
 def _tail(folded: str, pos: int) -> int:
@@ -138,12 +139,16 @@ def source_spans(folded: str) -> list[Span]:
         m = SOURCE_WORD.search(folded, pos)
         if m is None:
             break
+        opened = max(m.group(0).rfind(o) for o in OPEN)
+        if opened > 0:  # a bracket opens inside the phrase ("资料【来源"): the tag begins there
+            pos = m.start() + opened
+            continue
         pos = m.end()
         start = m.start()
         bracket = _open_before(folded, start)
         opener = folded[bracket] if bracket >= 0 else None
         start = bracket if bracket >= 0 else start
-        limit = min(len(folded), m.end() + 80)
+        limit = min(len(folded), m.end() + 200)  # a tag's name is short, an obfuscated address long
         stop = _SENTENCE_MARK.search(folded, m.end(), limit)
         limit = stop.start() if stop else limit
         newline = folded.find("\n", m.end(), limit)
@@ -154,7 +159,8 @@ def source_spans(folded: str) -> list[Span]:
             plain = _tail(folded, _address_end(domain))
             start, end = _fit_brackets(folded, m.start(), bracket, plain, _close_after(folded, plain))
         elif opener and (ends := _tag_ends(folded, m, own, limit, domain is None)):
-            end = min(ends, key=lambda e: (_imbalance(folded, start, e), e != own + 1, e))
+            sentence = _sentence_around(folded, start, max(ends))
+            end = min(ends, key=lambda e: (_imbalance(folded, sentence, start, e), e != own + 1, e))
         else:
             continue
         spans.append((start, end))
@@ -174,13 +180,17 @@ def _tag_ends(folded: str, word: re.Match[str], own: int, limit: int, unaddresse
     return [e for e in ends if _tag_body(folded[word.end():e - 1], word.group(0))]
 
 
-def _imbalance(folded: str, start: int, end: int) -> int:
-    """Brackets left unpaired in the sentence around ``start:end`` once that span is cut out."""
-    left = max(0, start - 80)
+def _sentence_around(folded: str, start: int, end: int) -> Span:
+    """The sentence holding ``start:end`` (at most 300 characters either side)."""
+    left = max(0, start - 300)
     marks = [m.end() for m in _SENTENCE_MARK.finditer(folded, left, start)]
-    left = marks[-1] if marks else left
-    stop = _SENTENCE_MARK.search(folded, end, min(len(folded), end + 80))
-    rest = folded[left:start] + folded[end:stop.start() if stop else min(len(folded), end + 80)]
+    stop = _SENTENCE_MARK.search(folded, end, min(len(folded), end + 300))
+    return (marks[-1] if marks else left), (stop.start() if stop else min(len(folded), end + 300))
+
+
+def _imbalance(folded: str, sentence: Span, start: int, end: int) -> int:
+    """Brackets left unpaired in ``sentence`` once ``start:end`` is cut out of it."""
+    rest = folded[sentence[0]:start] + folded[end:sentence[1]]
     return sum(abs(rest.count(o) - rest.count(c)) for o, c in PAIRS.items() if o in rest or c in rest)
 
 
@@ -213,7 +223,7 @@ def _spellings(brand: str) -> tuple[str, str]:
 def _spells(brand: str, label: str) -> bool:
     """Whether ``label`` (the address's name, letters only) is the brand's pinyin or initials."""
     full, initials = _spellings(brand)
-    if len(label) < 2:
+    if len(label) < 3 or label in ("www", "http", "https"):  # the address's name is missing, not spelt
         return False
     for spelt in (full, initials):
         if spelt == label or (len(label) >= 4 and spelt.startswith(label)) or (len(spelt) >= 3 and label.startswith(spelt)):
@@ -223,8 +233,9 @@ def _spells(brand: str, label: str) -> bool:
 
 def _label(address: str) -> str:
     """The name part of an address, letters only: "gaozihui" of "http://www.gao/zihui.com"."""
-    bare = re.sub(r"[^a-z0-9.。]", "", address).replace("。", ".")
-    bare = re.sub(r"^(?:https?)?(?:www\.)?", "", bare)
+    bare = re.sub(rf"^{_SCHEME}", "", address)
+    bare = re.sub(r"[^a-z0-9.。]", "", bare).replace("。", ".")
+    bare = re.sub(r"^www\.", "", bare)
     return re.sub(r"[^a-z]", "", bare.split(".")[0])
 
 
@@ -272,7 +283,7 @@ def jammer_spans(folded: str) -> list[Span]:
     spans = []
     for m in JAMMER.finditer(folded):
         tokens = m.group(0).split()
-        marked = sum(1 for t in tokens if re.search(r"[^a-z0-9.,%+-]", t) or re.search(r"[a-z]\d|\d[a-z]", t))
+        marked = sum(1 for t in tokens if re.search(r"[^a-z0-9.,%+-]", t) or re.search(r"[a-z]", t) and re.search(r"[^a-z]", t))
         if marked >= 3 and marked >= 0.3 * len(tokens):
             spans.append(m.span())
     return spans

@@ -57,10 +57,18 @@ class _Seg:
     editable: bool = True  # still clean: inline noise may go in
 
 
+_EMPTY_PAIR = re.compile(r"[(（\[【]\s*[)）\]】]")
+
+
 def _inline_positions(text: str) -> list[int]:
-    """Places inside a paragraph: mid-word, beside punctuation and brackets, at sentence ends."""
+    """Places inside a paragraph: mid-word, beside punctuation and brackets, at sentence ends.
+
+    Not inside an empty bracket pair of the text ("团支( )部"): noise alone between two brackets
+    reads the same as noise that brought its own, and no cleaner can tell them apart."""
     marks = [i for i, ch in enumerate(text) if ch in "，,。、:：;；“”()（）《》【】!！?？"]
-    return list(range(1, len(text))) + [i for m in marks for i in (m, m + 1) if 0 < i < len(text)] * 2
+    inside = {i for m in _EMPTY_PAIR.finditer(text) for i in range(m.start() + 1, m.end())}
+    places = list(range(1, len(text))) + [i for m in marks for i in (m, m + 1) if 0 < i < len(text)] * 2
+    return [i for i in places if i not in inside] or [len(text)]
 
 
 def _sentences(text: str) -> list[str]:
