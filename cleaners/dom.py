@@ -32,21 +32,37 @@ _CHROME_TOKENS = {"nav", "navbar", "menu", "breadcrumb", "breadcrumbs", "crumb",
                   "friendlink", "links", "download", "docinfo", "doc-info", "meta-bar"}
 _NOT_TEXT = {"head", "title", "script", "style", "noscript", "template"}
 BLOCK_TAGS = {"p", "div", "br", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6", "tr", "table", "section",
-              "article", "blockquote", "pre", "dd", "dt", "dl", "header", "center", "hr", "td", "th"}
+              "article", "blockquote", "pre", "dd", "dt", "dl", "header", "center", "hr"}
+CELL_TAGS = {"td", "th"}  # a table row reads as one line, its cells apart
 
 
 class PageError(ValueError):
     """The input is not an HTML page we can read."""
 
 
+_CONTAINERS = re.compile(r"</?(?:div|span|font|section|article|center|main|blockquote)\b[^>]*>", re.I)
+_SCRIPTS = re.compile(r"<(script|style|title)\b.*?</\1\s*>", re.I | re.S)
+
+
 def parse(html: str) -> etree._Element:
+    """The page's tree. libxml2 stops building a tree some hundreds of levels deep and drops what
+    lies below; a page nested deeper than that is parsed again with its container tags flattened,
+    so its text is read whatever the markup does."""
     if not html or not html.strip():
         raise PageError("empty page: no HTML to clean")
     try:
         root = lxml.html.document_fromstring(html)
+        if html.count("<") > 2000 and _lost_text(root, html):
+            root = lxml.html.document_fromstring(_CONTAINERS.sub("\n", html))
     except (etree.ParserError, ValueError) as exc:
         raise PageError(f"unreadable HTML: {exc}") from exc
     return root
+
+
+def _lost_text(root: etree._Element, html: str) -> bool:
+    """Whether the tree holds far less Chinese text than the markup does."""
+    raw = len(_CJK_RUN.findall(_SCRIPTS.sub("", html)))
+    return raw >= 50 and len(_CJK_RUN.findall(root.text_content())) < 0.5 * raw
 
 
 def _style_map(style: str) -> dict[str, str]:
@@ -182,12 +198,16 @@ def lines(el: etree._Element) -> list[str]:
                 continue
             if tag in BLOCK_TAGS:
                 parts.append("\n")
+            elif tag in CELL_TAGS:
+                parts.append(" ")
             parts.append(node.text or "")
             continue
         if tag in _NOT_TEXT:
             skip -= 1
         elif tag is not None and not skip and tag in BLOCK_TAGS:
             parts.append("\n")
+        elif tag in CELL_TAGS and not skip:
+            parts.append(" ")
         if node is not el and node.tail and not skip:
             parts.append(node.tail)
     text = "".join(parts)
@@ -234,7 +254,7 @@ def _own_text(el: etree._Element) -> str:
     """Text directly inside ``el`` and inside its inline children, not in nested blocks or links."""
     parts = [el.text or ""]
     for child in el:
-        if isinstance(child.tag, str) and child.tag not in BLOCK_TAGS and child.tag != "a":
+        if isinstance(child.tag, str) and child.tag not in BLOCK_TAGS | CELL_TAGS and child.tag != "a":
             parts.append(child.text_content())
         parts.append(child.tail or "")
     return "".join(parts)
@@ -290,12 +310,31 @@ def main_block(root: etree._Element, min_chars: int = 200) -> etree._Element | N
     if not scores:
         return None
     best = max(scores, key=scores.__getitem__)
-    best = _whole_text(best, content)
-    return best if content.get(best, 0) >= min_chars or scores.get(best, 0) >= min_chars else None
+    comments = _comment_list(best)
+    if comments is not None:  # the comments outweigh the post: take the post if it stands elsewhere
+        outside = [e for e in scores if e is not comments and comments not in e.iterancestors()
+                   and e not in comments.iterancestors() and scores[e] >= max(min_chars, 0.2 * scores[best])]
+        if outside:
+            best = max(outside, key=scores.__getitem__)
+    best, first_post = _whole_text(best, content)
+    return best if first_post or content.get(best, 0) >= min_chars or scores.get(best, 0) >= min_chars else None
 
 
-def _whole_text(best: etree._Element, content: dict[etree._Element, int]) -> etree._Element:
-    """Widen ``best`` to the run of like elements it belongs to, or narrow a thread to its first post."""
+def _comment_list(el: etree._Element) -> etree._Element | None:
+    """The list of posts with by-lines (comments, replies) that ``el`` is or lies in, if any."""
+    for node in [el, *_ancestors(el, 6)]:
+        groups: dict[tuple[str, str], list[etree._Element]] = {}
+        for child in node:
+            if isinstance(child.tag, str):
+                groups.setdefault(_signature(child), []).append(child)
+        if any(len(g) >= 2 and sum(_is_post(c) for c in g) >= 2 for g in groups.values()):
+            return node
+    return None
+
+
+def _whole_text(best: etree._Element, content: dict[etree._Element, int]) -> tuple[etree._Element, bool]:
+    """Widen ``best`` to the run of like elements it belongs to, or narrow a thread to its first
+    post (then True: a post is the text whatever its length)."""
     for unit in [best, *_ancestors(best, 4)]:
         parent = unit.getparent()
         if parent is None or unit.tag in ("body", "html"):
@@ -306,10 +345,10 @@ def _whole_text(best: etree._Element, content: dict[etree._Element, int]) -> etr
             continue
         if sum(_is_post(c) for c in like) >= 2:
             first = like[0]
-            inner = [e for e in first.iter() if content.get(e, 0) >= 0.8 * content.get(first, 1)]
-            return inner[-1] if inner else first
-        return parent
-    return best
+            inner = [e for e in first.iter() if content.get(e, 0) >= 0.95 * content.get(first, 1)]
+            return (inner[-1] if inner else first), True
+        return parent, False
+    return best, False
 
 
 def link_lists(root: etree._Element, keep: etree._Element | None = None) -> list[Removal]:

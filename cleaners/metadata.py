@@ -93,7 +93,7 @@ def has_mojibake(text: str) -> bool:
     where a double-byte character was lost, or the characters a misread pair turns into."""
     if "\ufffd" in text or ("??" in text and P.MOJIBAKE.search(fold(text))):
         return True
-    if "?" in text and len(P.MOJIBAKE_PAIR.findall(text)) >= 2:
+    if "?" in text and (len(P.MOJIBAKE_PAIR.findall(text)) >= 2 or P.MOJIBAKE_LONE.search(text)):
         return True
     if len(P.MOJIBAKE_LATIN.findall(text)) >= 3:
         return True

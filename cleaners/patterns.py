@@ -121,7 +121,8 @@ SUBTITLE = re.compile(r"^——.{2,40}$")
 # Characters a lossy conversion replaced: "??h委" where 縣委 belongs, or U+FFFD.
 MOJIBAKE = re.compile(rf"\?{{2,}}[a-z]?(?={H})|(?<={H})\?{{2,}}|\ufffd")
 # A double-byte character whose lead byte was lost: "?" and its trail byte (0x40-0x7E) between Chinese.
-MOJIBAKE_PAIR = re.compile(rf"(?<={H})\?[\x40-\x7e](?={H})")
+MOJIBAKE_PAIR = re.compile(rf"(?<={H})\?[\x40-\x7e]|\?[\x40-\x7e](?={H})")
+MOJIBAKE_LONE = re.compile(rf"(?<={H})\?[a-z@\[\\\]^_`{{|}}~](?={H})")  # one is enough: no sentence reads "了?h要"
 # UTF-8 read as Latin-1: "ä¸­æ–‡".
 MOJIBAKE_LATIN = re.compile(r"[\u00c2-\u00ef][\u0080-\u00bf\u2018-\u203a\u0152-\u0178]")
 # UTF-8 read as GBK turns the commonest characters into these rare ones (鍙 for 发, 鐨 for 的, 锛 for ，).

@@ -28,11 +28,11 @@ def not_prose(text: str, max_chars: int) -> str | None:
     cjk = len(_CJK.findall(visible))
     if cjk < 0.3 * len(visible):
         return f"mostly not Chinese text ({cjk} of {len(visible)} characters)"
-    if len(_SENTENCE_MARK.findall(visible)) < cjk / 80:
-        return "no sentences: almost no punctuation"
     share = common_share(visible[:20000])
     if share < 0.3:
         return f"characters rarely used in writing ({share:.0%} common): random text or a wrong charset"
+    if len(_SENTENCE_MARK.findall(visible)) < cjk / 80:
+        return "no sentences: almost no punctuation"
     sample = visible[:200_000].encode("utf-8")
     if len(sample) >= 1000 and len(zlib.compress(sample, 1)) < 0.15 * len(sample):
         return "the same text repeated over and over"

@@ -23,6 +23,7 @@ from tests.dedup.labelled import bases
 class Page:
     body: bytes
     last_modified: str = field(default_factory=lambda: formatdate(time.time(), usegmt=True))
+    content_type: str = "text/html; charset=utf-8"
 
     @property
     def etag(self) -> str:
@@ -62,9 +63,11 @@ class ChangingSite(LocalServer):
         text = self.texts[n % len(self.texts)]
         self.set(f"/a/{n}.html", article_html(f"讲话第{n}篇", text + "\n" + new_sentence))
 
-    def set(self, path: str, body: bytes) -> None:
+    def set(self, path: str, body: bytes, content_type: str = "text/html; charset=utf-8") -> None:
         with self.lock:
-            self.pages[path] = Page(body)
+            self.pages[path] = Page(body, content_type=content_type)
+        if path.startswith("/a/"):
+            self._relist()
 
     def _relist(self) -> None:
         links = "".join(f'<li><a href="{p}">{p}</a></li>' for p in sorted(self.pages) if p.startswith("/a/"))
@@ -108,7 +111,8 @@ class ChangingSite(LocalServer):
                     self.send_header("ETag", page.etag)
                     self.end_headers()
                     return None
-                return self._send(200, page.body, extra={"ETag": page.etag, "Last-Modified": page.last_modified})
+                return self._send(200, page.body, page.content_type,
+                                  extra={"ETag": page.etag, "Last-Modified": page.last_modified})
 
             def _send(self, status: int, body: bytes, content_type: str = "text/html; charset=utf-8",
                       extra: dict[str, str] | None = None) -> None:
