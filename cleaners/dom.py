@@ -6,12 +6,14 @@ tag selectors, as anti-scraping "jammer" pages use), and attributes such as ``hi
 
 from __future__ import annotations
 
+import itertools
 import re
 
 import lxml.html
 from lxml import etree
 from lxml.cssselect import CSSSelector
 
+from cleaners.chars import count
 from cleaners.types import Removal
 
 _HIDDEN_DECL = re.compile(
@@ -61,8 +63,8 @@ def parse(html: str) -> etree._Element:
 
 def _lost_text(root: etree._Element, html: str) -> bool:
     """Whether the tree holds far less Chinese text than the markup does."""
-    raw = len(_CJK_RUN.findall(_SCRIPTS.sub("", html)))
-    return raw >= 50 and len(_CJK_RUN.findall(root.text_content())) < 0.5 * raw
+    raw = count(_CJK_RUN, _SCRIPTS.sub("", html))
+    return raw >= 50 and count(_CJK_RUN, root.text_content()) < 0.5 * raw
 
 
 def _style_map(style: str) -> dict[str, str]:
@@ -182,13 +184,31 @@ def remove_chrome_blocks(root: etree._Element, keep: etree._Element | None = Non
 
 
 def lines(el: etree._Element) -> list[str]:
-    """The element's text as a reader sees it: one entry per block or line break.
+    """The element's text as a reader sees it: one entry per block or line break."""
+    return lines_around(el, None)[0]
+
+
+def lines_around(el: etree._Element, block: etree._Element | None) -> tuple[list[str], list[str]]:
+    """The lines of ``block`` and the lines of ``el`` outside it, in one walk (``block`` None: all
+    of ``el``'s lines, and none outside).
 
     An iterative walk (start and end events), so a page nested ten thousand levels deep reads
     like any other."""
-    parts: list[str] = []
+    inside: list[str] = []
+    outside: list[str] = []
+    parts = outside if block is not None else inside
     skip = 0  # inside an element whose text is not page text (head, script, …)
     for event, node in etree.iterwalk(el, events=("start", "end")):
+        if node is block:
+            if event == "start":
+                parts.append("\n")
+                parts = inside
+            else:
+                parts.append("\n")
+                parts = outside
+                if node.tail and not skip:
+                    parts.append(node.tail)
+                continue
         tag = node.tag if isinstance(node.tag, str) else None
         if event == "start":
             if tag is None or tag in _NOT_TEXT:
@@ -210,8 +230,11 @@ def lines(el: etree._Element) -> list[str]:
             parts.append(" ")
         if node is not el and node.tail and not skip:
             parts.append(node.tail)
-    text = "".join(parts)
-    return [ln.strip() for ln in re.split(r"\s*\n\s*", text) if ln.strip()]
+    return _split_lines(inside), _split_lines(outside)
+
+
+def _split_lines(parts: list[str]) -> list[str]:
+    return [ln.strip() for ln in re.split(r"\s*\n\s*", "".join(parts)) if ln.strip()]
 
 
 def meta(root: etree._Element, *names: str) -> str | None:
@@ -247,7 +270,7 @@ def link_targets(el: etree._Element) -> None:
 
 
 _PARAGRAPH_TAGS = {"p", "div", "td", "section", "article", "li", "font", "span", "pre", "blockquote", "dd"}
-_CJK_RUN = re.compile(r"[\u4e00-\u9fff]")
+_CJK_RUN = re.compile(r"[\u4e00-\u9fff]+")
 
 
 def _own_text(el: etree._Element) -> str:
@@ -280,7 +303,9 @@ _POST_META = {"author", "authi", "user", "username", "uname", "userinfo", "poste
 
 
 def _is_post(el: etree._Element) -> bool:
-    return any(_tokens(d) & _POST_META for d in el.iter() if isinstance(d.tag, str) and (d.get("class") or d.get("id")))
+    """Whether ``el`` carries a by-line near its top (author, floor, time): a post, not a paragraph."""
+    return any(_tokens(d) & _POST_META for d in itertools.islice(el.iter(), 60)
+               if isinstance(d.tag, str) and (d.get("class") or d.get("id")))
 
 
 def main_block(root: etree._Element, min_chars: int = 200) -> etree._Element | None:
@@ -293,11 +318,12 @@ def main_block(root: etree._Element, min_chars: int = 200) -> etree._Element | N
     elements are posts with by-lines (a thread, a post and its comments), the first post is.
     None when no container holds ``min_chars``."""
     scores: dict[etree._Element, float] = {}
-    content: dict[etree._Element, int] = {}
+    own: dict[etree._Element, int] = {}
     for el in root.iter(*_PARAGRAPH_TAGS):
-        n = len(_CJK_RUN.findall(_own_text(el)))
+        n = count(_CJK_RUN, _own_text(el))
         if n < 10:
             continue
+        own[el] = n
         parent = el.getparent()
         if parent is None:
             continue
@@ -305,12 +331,11 @@ def main_block(root: etree._Element, min_chars: int = 200) -> etree._Element | N
         grand = parent.getparent()
         if grand is not None:
             scores[grand] = scores.get(grand, 0.0) + n / 2
-        for up in [el, *_ancestors(el)]:
-            content[up] = content.get(up, 0) + n
+    content = _Content(own)
     if not scores:
         return None
     best = max(scores, key=scores.__getitem__)
-    comments = _comment_list(best)
+    comments = _comment_list(best, content)
     if comments is not None:  # the comments outweigh the post: take the post if it stands elsewhere
         outside = [e for e in scores if e is not comments and comments not in e.iterancestors()
                    and e not in comments.iterancestors() and scores[e] >= max(min_chars, 0.2 * scores[best])]
@@ -320,19 +345,35 @@ def main_block(root: etree._Element, min_chars: int = 200) -> etree._Element | N
     return best if first_post or content.get(best, 0) >= min_chars or scores.get(best, 0) >= min_chars else None
 
 
-def _comment_list(el: etree._Element) -> etree._Element | None:
+def _comment_list(el: etree._Element, content: _Content) -> etree._Element | None:
     """The list of posts with by-lines (comments, replies) that ``el`` is or lies in, if any."""
     for node in [el, *_ancestors(el, 6)]:
         groups: dict[tuple[str, str], list[etree._Element]] = {}
         for child in node:
-            if isinstance(child.tag, str):
+            if isinstance(child.tag, str) and len(child):  # a post has parts: its by-line and its body
                 groups.setdefault(_signature(child), []).append(child)
-        if any(len(g) >= 2 and sum(_is_post(c) for c in g) >= 2 for g in groups.values()):
-            return node
+        for group in groups.values():
+            if len(group) >= 2 and sum(map(_is_post, group)) >= 2 and sum(content[c] >= 10 for c in group) >= 2:
+                return node
     return None
 
 
-def _whole_text(best: etree._Element, content: dict[etree._Element, int]) -> tuple[etree._Element, bool]:
+class _Content(dict):
+    """Chinese characters of running text inside an element, counted when first asked for."""
+
+    def __init__(self, own: dict[etree._Element, int]) -> None:
+        super().__init__()
+        self.own = own
+
+    def __missing__(self, el: etree._Element) -> int:
+        self[el] = total = sum(self.own.get(d, 0) for d in el.iter(*_PARAGRAPH_TAGS))
+        return total
+
+    def get(self, el: etree._Element, default: int = 0) -> int:  # noqa: ARG002 - every element has a count
+        return self[el]
+
+
+def _whole_text(best: etree._Element, content: _Content) -> tuple[etree._Element, bool]:
     """Widen ``best`` to the run of like elements it belongs to, or narrow a thread to its first
     post (then True: a post is the text whatever its length)."""
     for unit in [best, *_ancestors(best, 4)]:
@@ -340,7 +381,7 @@ def _whole_text(best: etree._Element, content: dict[etree._Element, int]) -> tup
         if parent is None or unit.tag in ("body", "html"):
             break
         like = [c for c in parent if isinstance(c.tag, str) and _signature(c) == _signature(unit)
-                and (content.get(c, 0) >= 10 or len(_CJK_RUN.findall(c.text_content())) >= 4)]
+                and (content.get(c, 0) >= 10 or count(_CJK_RUN, c.text_content()) >= 4)]
         if len(like) < 2:
             continue
         if sum(_is_post(c) for c in like) >= 2:
@@ -372,7 +413,7 @@ def link_lists(root: etree._Element, keep: etree._Element | None = None) -> list
 def _sentences_outside_links(el: etree._Element) -> bool:
     """Whether the block holds a sentence of its own besides its links (then it is text)."""
     own = _own_text(el) + "".join((c.tail or "") for c in el.iter() if c is not el and c.tag != "a")
-    return len(_CJK_RUN.findall(own)) >= 30 and bool(re.search(r"[。！？]", own))
+    return count(_CJK_RUN, own) >= 30 and bool(re.search(r"[。！？]", own))
 
 
 def following_tables(block: etree._Element) -> list[etree._Element]:
@@ -381,7 +422,7 @@ def following_tables(block: etree._Element) -> list[etree._Element]:
     sib = block.getnext()
     while sib is not None and isinstance(sib.tag, str):
         table = sib if sib.tag == "table" else (sib.find(".//table") if len(sib) == 1 else None)
-        if table is None or len(_CJK_RUN.findall(table.text_content())) < 10:
+        if table is None or count(_CJK_RUN, table.text_content()) < 10:
             break
         out.append(table)
         sib = sib.getnext()

@@ -97,5 +97,5 @@ def has_mojibake(text: str) -> bool:
         return True
     if len(P.MOJIBAKE_LATIN.findall(text)) >= 3:
         return True
-    misread = sum(text.count(c) for c in P.MISREAD_CHARS)
+    misread = len(P.MISREAD_CHARS.findall(text))
     return misread >= 3 and misread >= 0.005 * len(text) or any(run in text for run in P.MISREAD_RUNS)

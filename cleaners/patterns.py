@@ -68,6 +68,7 @@ PHOTO_CREDIT = re.compile(
     rf"[(\[]?\s*(?:(?:新华社|中新社|人民网|本报|央视|新华网)?\s*(?:特约)?记者\s*(?:{H}{{2,4}}\s*){{1,3}}/?\s*摄"
     rf"|(?:图片来源|图片|摄影|图)\s*[:/]\s*{H}{{2,10}})\s*[)\]]?")
 CREDIT_HINT = re.compile(r"摄|图|《")
+PHOTO_HINT = re.compile(r"摄|图\s*[:/]|图片|摄影")
 PAPER_SOURCE = re.compile(
     rf"[(\[]?\s*《\s*{H}{{2,12}}\s*》\s*[(\[]?\s*(\d{{4}})\s*年\s*(\d{{1,2}})\s*月\s*(\d{{1,2}})\s*日\s*"
     r"(?:第?\s*\d+\s*版)?\s*[)\]]?\s*[)\]]?")
@@ -126,7 +127,7 @@ MOJIBAKE_LONE = re.compile(rf"(?<={H})\?[a-z@\[\\\]^_`{{|}}~](?={H})")  # one is
 # UTF-8 read as Latin-1: "ä¸­æ–‡".
 MOJIBAKE_LATIN = re.compile(r"[\u00c2-\u00ef][\u0080-\u00bf\u2018-\u203a\u0152-\u0178]")
 # UTF-8 read as GBK turns the commonest characters into these rare ones (鍙 for 发, 鐨 for 的, 锛 for ，).
-MISREAD_CHARS = "鍙鐨浠鏄鎴涓锛銆鈥闂缁鐢绗瀹鍚鏈鍐涔璇囦紝鍦鍏寮"
+MISREAD_CHARS = re.compile("[鍙鐨浠鏄鎴涓锛銆鈥闂缁鐢绗瀹鍚鏈鍐涔璇囦紝鍦鍏寮]")
 MISREAD_RUNS = ("锟斤拷", "烫烫烫", "屯屯屯")
 
 # --- Speech metadata ---------------------------------------------------------------------------

@@ -116,8 +116,12 @@ def _extract_part(html: str, url: str, rules: SiteRules) -> tuple[PageInfo, list
     dom.link_targets(root)
     block = dom.main_block(root)
     if block is not None:
-        text = dom.lines(block) + [ln for t in dom.following_tables(block) for ln in dom.lines(t)]
-        return info, text, removals + _left_outside(root, text), "density"
+        tables = dom.following_tables(block)
+        text, outside = dom.lines_around(root, block)
+        if tables:  # the tables that continue the text are read with it, not recorded as left out
+            text = text + [ln for t in tables for ln in dom.lines(t)]
+            outside = _without(outside, text)
+        return info, text, removals + [Removal("extract.outside", ln) for ln in outside if len(ln) >= 6], "density"
     # fast=True: no fallback extractors; on these pages it is both quicker and more accurate.
     extracted = trafilatura.extract(root, url=url or None, fast=True, favor_recall=True, include_comments=False,
                                     include_tables=True, include_links=False, deduplicate=False,
@@ -128,15 +132,15 @@ def _extract_part(html: str, url: str, rules: SiteRules) -> tuple[PageInfo, list
     return info, dom.lines(main if main is not None else root), removals, "fallback"
 
 
-def _left_outside(root: etree._Element, kept: list[str]) -> list[Removal]:
-    """A record for each line of the page outside the chosen text: nothing disappears unrecorded."""
-    inside = Counter(kept)
+def _without(lines: list[str], taken: list[str]) -> list[str]:
+    """``lines`` less one occurrence of each line in ``taken``."""
+    left = Counter(taken)
     out = []
-    for line in dom.lines(root):
-        if inside[line] > 0:
-            inside[line] -= 1
-        elif len(line) >= 6:
-            out.append(Removal("extract.outside", line))
+    for line in lines:
+        if left[line] > 0:
+            left[line] -= 1
+        else:
+            out.append(line)
     return out
 
 

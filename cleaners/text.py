@@ -61,15 +61,15 @@ def normalise(paras: list[Para]) -> StepOut:
 
 def _stated_preview(line: str) -> bool:
     """A line of its own that counts what is left or says only part is shown ("还剩39页未读")."""
-    return len(line) <= 60 and not re.search(r"[。;]", line[:-1]) and not P.OMITTED.search(line) and bool(
-        P.PREVIEW_LEFT.search(line) or P.PREVIEW_SHOWN.search(line))
+    return len(line) <= 60 and bool(P.PREVIEW_LEFT.search(line) or P.PREVIEW_SHOWN.search(line)) and not re.search(
+        r"[。;]", line[:-1]) and not (P.OMITTED_HINT.search(line) and P.OMITTED.search(line))
 
 
 def _preview_note(line: str, at_end: bool) -> str | None:
     """"limit" for a short line of its own saying the page shows only part of the text, "widget" for
     a read-more link inside it. A lock word with a whole-text word ("免费下载完整版查看全文") or a
     read-more widget is a limit only where no sentence of text follows."""
-    if len(line) > 60 or re.search(r"[。;]", line[:-1]) or P.OMITTED.search(line):
+    if len(line) > 60 or re.search(r"[。;]", line[:-1]) or P.OMITTED_HINT.search(line) and P.OMITTED.search(line):
         return None
     if _stated_preview(line):
         return "limit"
@@ -90,9 +90,9 @@ def remove_paywall(paras: list[Para]) -> StepOut:
     """Replace paywall notes with Gaps: an omitted middle, a truncated end, a preview limit."""
     kept: list[Para] = []
     removals: list[Removal] = []
-    last_text = max((i for i, p in enumerate(paras) if isinstance(p, str) and len(p) >= 10
-                     and P.SENTENCE_END.search(fold(p)) and not _site_voice(fold(p).strip())),
-                    default=-1)  # past the last sentence of text: where a preview note stops it
+    last_text = next((i for i in range(len(paras) - 1, -1, -1) if isinstance(paras[i], str) and len(paras[i]) >= 10
+                      and P.SENTENCE_END.search(fold(paras[i])) and not _site_voice(fold(paras[i]).strip())),
+                     -1)  # past the last sentence of text: where a preview note stops it
     for i, p in enumerate(paras):
         if isinstance(p, Gap):
             kept.append(p)
@@ -225,7 +225,7 @@ def page_facts(paras: list[Para]) -> dict[str, object]:
     """Publish date and region that page chrome states, read before the chrome is dropped."""
     facts: dict[str, object] = {}
     for p in paras:
-        if not isinstance(p, str):
+        if not isinstance(p, str) or len(p) > 100:  # chrome lines are short; a paragraph of text states neither
             continue
         folded = fold(p).strip()
         m = P.DATE_LINE.match(folded) or re.search(r"(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})\s*发布于", folded)
@@ -321,6 +321,8 @@ def _site_voice(folded: str) -> bool:
 def _voice_spans(p: str) -> list[tuple[int, int]]:
     """Sentences of a paragraph in which the site speaks (whole sentences: their ends are exact)."""
     folded = fold(p)
+    if not (P.SITE_SELF.search(folded) or P.INTRO_LABEL.match(folded) or len(folded) <= 300 and P.SITE_OFFER.search(folded)):
+        return []  # no sentence of it can be the site's (an unsigned offer stands in a short paragraph of its own)
     return [m.span() for m in _SENTENCE.finditer(folded) if _site_voice(m.group(0).strip())]
 
 
@@ -350,8 +352,8 @@ def remove_site_voice(paras: list[Para]) -> StepOut:
         if not P.CREDIT_HINT.search(folded):
             kept.append(p)
             continue
-        spans = [m.span() for m in P.PHOTO_CREDIT.finditer(folded)]
-        for m in P.PAPER_SOURCE.finditer(folded):
+        spans = [m.span() for m in P.PHOTO_CREDIT.finditer(folded)] if P.PHOTO_HINT.search(folded) else []
+        for m in (P.PAPER_SOURCE.finditer(folded) if "》" in folded and "日" in folded else ()):
             spans.append(m.span())
             out.facts.setdefault("publish_date", f"{m.group(1)}-{int(m.group(2)):02d}-{int(m.group(3)):02d}")
         text, removed = _cut(p, _merge(spans))
