@@ -185,6 +185,32 @@ def test_repeated_block_is_dropped_once() -> None:
     assert [r.reason for r in out.removals] == ["repeat.block", "repeat.block"]
 
 
+@pytest.mark.parametrize("before,noise,after", [
+    ("商贾云集的", "内容来自公务吧 www.gongwuba.cn 转载请保留", "义乌"),  # it took 的义 and left 转载请保留
+    ("要加快构建现代化交通运输", "【来源:交通运输网】", "网络体系。"),  # it took 网络 after the tag
+    ("要加快构建现代化交通运输", "【来]源/::公务吧|】", "网络体系。"),
+    ("党委(", "本文由公文汇整理,原文地址:http://www.gwh.com/a/1.html", "工)委要负总责。"),
+    ("(二", "(来/源于:公文网 ]gongwen.com", ")搞好环境建设。"),
+    ("主要负责同志要", "(本文来.自:范文先;生网 www.fanwenxs.com)", "亲自抓。"),
+])
+def test_a_watermark_is_cut_to_its_edge_and_no_further(before: str, noise: str, after: str) -> None:
+    out = T.remove_watermarks([before + noise + after])
+    assert out.paras == [before + after]
+
+
+def test_lines_said_again_are_speech_each_time() -> None:
+    """A salutation before each part, a slogan, a heading used twice: speech, not a pasted block."""
+    paras = ["女士们,先生们,朋友们!", SPEECH, "女士们,先生们,朋友们!", "一、加强领导", SPEECH + "第二部分。",
+             "女士们,先生们,朋友们!", "一、加强领导", "谢谢大家!", "谢谢大家!"]
+    assert T.remove_repeated_blocks(paras).paras == paras
+
+
+def test_a_long_paragraph_pasted_twice_is_dropped_once() -> None:
+    long = SPEECH * 2
+    out = T.remove_repeated_blocks([long, "中间一段话。", long])
+    assert out.paras == [long, "中间一段话。"]
+
+
 def test_source_rules_cut_only_what_the_source_declares() -> None:
     import re
     out = T.apply_source_rules(["推荐使用Chrome浏览器访问本站。" + SPEECH], [re.compile(fold("推荐使用chrome浏览器访问本站。"))])
