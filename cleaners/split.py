@@ -41,8 +41,8 @@ def _chars(paras: list[Para]) -> int:
 
 
 def _opening(folded: str) -> bool:
-    return bool(P.SALUTATION.match(folded) or P.OPENING.match(folded) or P.SUBTITLE.match(folded)
-                or (P.DOC_TITLE.match(folded) and not P.TOP_HEADING.match(folded)))
+    return bool(P.SALUTATION.match(folded) or P.SALUTATION_PART.match(folded) or P.OPENING.match(folded)
+                or P.SUBTITLE.match(folded) or (P.DOC_TITLE.match(folded) and not P.TOP_HEADING.match(folded)))
 
 
 def _explicit(paras: list[Para]) -> tuple[list[Segment], list[Removal]] | None:
@@ -96,6 +96,12 @@ def _intro_start(paras: list[Para], seg_start: int, seam: int, window: int = 8) 
     return start
 
 
+def _signature_line(paras: list[Para], i: int) -> bool:
+    """A short line before a closing date: the signing office ("中共××县委办公室")."""
+    nxt = paras[i + 1] if i + 1 < len(paras) else None
+    return isinstance(nxt, str) and len(str(paras[i])) <= 24 and bool(P.CLOSING.match(fold(nxt).strip()))
+
+
 def _boundaries(paras: list[Para], min_chars: int) -> list[int]:
     starts = [0]
     last_top = 0
@@ -111,8 +117,11 @@ def _boundaries(paras: list[Para], min_chars: int) -> list[int]:
         number = cn_number(top.group(1)) if top else 0
         enough = offsets[i] - offsets[starts[-1]] >= min_chars
         dash = bool(P.SUBTITLE.match(folded)) and i > starts[-1] + 1  # not a subtitle under the title
+        closed = i > 0 and isinstance(paras[i - 1], str) and bool(P.CLOSING.match(fold(str(paras[i - 1])).strip()))
         seam = enough and (
-            (number == 1 and (last_top >= 2 or dashes))
+            # what follows a closing (thanks, a request for comment, a date) is another document
+            (closed and not P.CLOSING.match(folded) and not _signature_line(paras, i))
+            or (number == 1 and (last_top >= 2 or dashes))
             # a "——" heading where the text so far was numbered 一、二、: another document's style
             or (dash and not dashes and last_top >= 2)
             or bool(P.SALUTATION.match(folded))
@@ -121,7 +130,8 @@ def _boundaries(paras: list[Para], min_chars: int) -> list[int]:
         if seam:
             start = i
             while start - 1 > starts[-1] and isinstance(paras[start - 1], str) \
-                    and _opening(fold(str(paras[start - 1])).strip()) and i - start < 3:
+                    and _opening(fold(str(paras[start - 1])).strip()) and i - start < 4 \
+                    and not (closed and start == i):
                 start -= 1
             if start == i and number == 1:
                 start = _intro_start(paras, starts[-1], i)
