@@ -79,6 +79,15 @@ def _cosine(a: Counter[str], b: Counter[str]) -> float:
     return dot / norm if norm else 0.0
 
 
+def _title_before(paras: list[Para], seg_start: int, seam: int, reach: int = 4) -> int | None:
+    """A document title a few paragraphs above a restart of numbering: the new document starts there."""
+    for k in range(seam - 1, max(seg_start, seam - reach - 1), -1):
+        p = paras[k]
+        if isinstance(p, str) and P.DOC_TITLE.match(fold(p).strip()) and not P.TOP_HEADING.match(fold(p).strip()):
+            return k
+    return None
+
+
 def _intro_start(paras: list[Para], seg_start: int, seam: int, window: int = 8) -> int:
     """A report often opens with a paragraph before its 一、: move the seam back over (at most two)
     non-heading paragraphs whose vocabulary belongs with what follows rather than what precedes."""
@@ -126,7 +135,7 @@ def _boundaries(paras: list[Para], min_chars: int) -> list[int]:
             or (dash and not dashes and last_top >= 2)
             or bool(P.SALUTATION.match(folded))
             or bool(re.search(r"(?:汇报|报告)如下[:。]?$", folded))
-            or (bool(P.DOC_TITLE.match(folded)) and not top and _opens_next(paras, i)))
+            or (bool(P.DOC_TITLE.match(folded)) and not top and (_opens_next(paras, i) or bool(P.OCCASION.search(folded)))))
         if seam:
             start = i
             while start - 1 > starts[-1] and isinstance(paras[start - 1], str) \
@@ -134,7 +143,7 @@ def _boundaries(paras: list[Para], min_chars: int) -> list[int]:
                     and not (closed and start == i):
                 start -= 1
             if start == i and number == 1:
-                start = _intro_start(paras, starts[-1], i)
+                start = _title_before(paras, starts[-1], i) or _intro_start(paras, starts[-1], i)
             starts.append(start)
             last_top = 0
             dashes = False
