@@ -17,3 +17,32 @@ _NOT_TEXT = re.compile(rf"[^a-z0-9{CJK}□]+")
 def comparison_form(text: str) -> str:
     """Folded text for comparison only: the stored text keeps its published form."""
     return _NOT_TEXT.sub("", _PLACEHOLDER.sub("□", fold(text)))
+
+
+COPY_GAP = "copies"  # a gap no page stated: a fuller copy shows the text goes on past this copy's end
+
+
+def stops_early(forms: dict[int, str], least: int = 100) -> dict[int, int]:
+    """Copies that stop where a fuller copy goes on: id → characters the fullest such copy has beyond.
+
+    A copy counts when its comparison form is a prefix of another's and the other goes on for at
+    least ``least`` characters and a tenth of its length (a closing line or a site's outro one page
+    failed to drop is not a missing end)."""
+    by_length = sorted(forms.items(), key=lambda item: len(item[1]))
+    out: dict[int, int] = {}
+    for k, (sid, form) in enumerate(by_length):
+        if len(form) < least:
+            continue
+        for _, other in reversed(by_length[k + 1:]):  # the fullest first
+            if len(other) < len(form) + max(least, len(other) // 10):
+                break
+            if other.startswith(form):
+                out[sid] = len(other) - len(form)
+                break
+    return out
+
+
+def with_copy_gap(gaps: list[dict], paragraphs: int, beyond: int | None) -> list[dict]:
+    """A copy's gaps with the one its copies imply set to ``beyond`` characters (None: removed)."""
+    kept = [g for g in gaps if g.get("kind") != COPY_GAP]
+    return kept + ([{"after_para": paragraphs, "kind": COPY_GAP, "chars": beyond}] if beyond else [])

@@ -23,7 +23,7 @@ from sqlalchemy import Row, delete, func, insert, select, text, update
 from sqlalchemy.orm import Session
 
 import settings
-from archive.compare import comparison_form
+from archive.compare import comparison_form, stops_early, with_copy_gap
 from archive.models import DupGroup, Shingle, Speech
 from archive.reconstruct import reconstruct
 from archive.sketch import sketch_of_form
@@ -88,9 +88,20 @@ def _superseded(session: Session, ids: list[int] | None = None) -> set[int]:
     return set(session.scalars(stmt if ids is None else stmt.where(Speech.previous_id.in_(ids))))
 
 
+def mark_early_stops(members: list[Speech]) -> None:
+    """Copies that stop where a fuller copy of the group goes on are truncated, though no page said so."""
+    beyond = stops_early({m.id: comparison_form(m.text) for m in members}) if len(members) > 1 else {}
+    for m in members:
+        gaps = with_copy_gap(list(m.gaps or []), len(m.paragraphs or []), beyond.get(m.id))
+        if gaps != (m.gaps or []):
+            m.gaps, m.truncated = gaps, bool(gaps)
+
+
 def choose_canonical(session: Session, group: DupGroup) -> None:
-    """Pick the canonical copy; when even that one is incomplete, reconstruct from the others."""
+    """Pick the canonical copy (after marking the copies that stop early); when even that one is
+    incomplete, reconstruct from the others."""
     members = session.scalars(select(Speech).where(Speech.group_id == group.id)).all()
+    mark_early_stops(members)
     group.size = len(members)
     superseded = _superseded(session, [m.id for m in members])
     group.canonical_id = max(members, key=lambda m: _canonical_key(m, superseded)).id if members else None
@@ -230,6 +241,7 @@ def rebuild(session: Session, progress: Callable[[str, int, int], None] | None =
                                           zip(postings_h[start:start + 20000], id_array[postings_i[start:start + 20000]],
                                               strict=True)])
         report("indexing", min(start + 20000, len(postings_h)), len(postings_h))
+    _early_stops(session, ids, components, keys, superseded)
     groups = [DupGroup(size=len(members)) for members in components]
     session.add_all(groups)
     session.flush()
@@ -249,6 +261,22 @@ def rebuild(session: Session, progress: Callable[[str, int, int], None] | None =
         choose_canonical(session, group)
     session.expire_all()
     return len(groups)
+
+
+def _early_stops(session: Session, ids: list[int], components: list[list[int]], keys: list[tuple],
+                 superseded: set[int]) -> None:
+    """``mark_early_stops`` for every group of several copies, in batches; canonical keys follow."""
+    multi = [members for members in components if len(members) > 1]
+    for start in range(0, len(multi), 200):
+        batch = multi[start:start + 200]
+        wanted = [ids[m] for members in batch for m in members]
+        rows = {r.id: r for r in session.scalars(select(Speech).where(Speech.id.in_(wanted)))}
+        for members in batch:
+            copies = [rows[ids[m]] for m in members]
+            mark_early_stops(copies)
+            for m, copy in zip(members, copies, strict=True):
+                keys[m] = _canonical_key(copy, superseded)
+        session.flush()
 
 
 def group_sketches(all_h: np.ndarray, lengths: np.ndarray, hashes: list[str], threshold: float,

@@ -118,3 +118,36 @@ def test_concurrent_writers_build_the_same_groups(db_url: str) -> None:
         for group in session.scalars(select(DupGroup)):
             assert group.size == sizes[group.id]
     engine.dispose()
+
+
+def test_a_copy_that_stops_early_is_marked_truncated_both_ways(session: Session) -> None:
+    """No page said so, but a fuller copy goes on: the short copy is truncated, the full one canonical;
+    a rebuild marks the same, and a copy that only lacks a closing line is not marked."""
+    text = labelled_set()[0].text
+    paras = text.split("\n")
+    head = "\n".join(paras[: len(paras) // 2])
+    full = add_speech(session, 0, text, truncated=False)
+    short = add_speech(session, 1, head, truncated=False)
+    closing = add_speech(session, 2, text + "\n谢谢大家!", truncated=False)
+    session.commit()
+
+    def state() -> dict[int, tuple]:
+        session.expire_all()
+        return {s.id: (s.truncated, [g["kind"] for g in s.gaps], s.group_id) for s in session.scalars(select(Speech))}
+
+    incremental = state()
+    assert incremental[short.id][:2] == (True, ["copies"])
+    assert incremental[full.id][:2] == (False, []) and incremental[closing.id][:2] == (False, [])
+    [group] = session.scalars(select(DupGroup)).all()
+    assert group.canonical_id in (full.id, closing.id)
+    dedup.rebuild(session)
+    session.commit()
+    rebuilt = state()
+    assert {k: v[:2] for k, v in rebuilt.items()} == {k: v[:2] for k, v in incremental.items()}
+    # the fuller copies leave the archive: the short one is no longer known to stop early
+    session.delete(session.get(Speech, full.id))
+    session.delete(session.get(Speech, closing.id))
+    session.flush()
+    dedup.assign_group(session, session.get(Speech, short.id))
+    session.commit()
+    assert state()[short.id][:2] == (False, [])
