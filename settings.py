@@ -41,6 +41,9 @@ DECLARED: tuple[Setting, ...] = (
             "listed for review instead."),
     Setting("min_speech_chars", 120,
             "Shortest text (characters) archived as a speech; shorter pieces of a split page are merged."),
+    Setting("consensus_max_span", 80,
+            "Longest span (characters) consensus cleaning removes from one copy of a speech when its other copies "
+            "read straight through it."),
     Setting("dedup_containment", 0.55,
             "Share of the smaller text's sampled shingles another text must hold to join its duplicate group."),
     Setting("max_page_bytes", 8 * 1024 * 1024,

@@ -24,9 +24,11 @@ from sqlalchemy.orm import Session
 
 import settings
 from archive.compare import comparison_form, stops_early, with_copy_gap
+from archive.consensus import Copy, cut, insertions
 from archive.models import DupGroup, Shingle, Speech
 from archive.reconstruct import reconstruct
 from archive.sketch import sketch_of_form
+from cleaners.chars import fold
 
 POSTING_CAP = 32
 _PAIR_BUDGET = 1_000_000  # shared-shingle pairs counted at once by rebuild (~60 MB of arrays)
@@ -97,10 +99,34 @@ def mark_early_stops(members: list[Speech]) -> None:
             m.gaps, m.truncated = gaps, bool(gaps)
 
 
+CONSENSUS_LIMIT = 20  # copies of one group read against each other (the first by id); more add little
+
+
+def apply_consensus(members: list[Speech]) -> list[Speech]:
+    """Cut from each copy what its other copies read straight through (``archive.consensus``);
+    return the copies whose text changed."""
+    eligible = sorted(members, key=lambda m: m.id)[:CONSENSUS_LIMIT]
+    if len(eligible) < 2:
+        return []
+    found = insertions([Copy(m.id, m.site, m.text) for m in eligible], int(settings.get("consensus_max_span")))
+    changed = []
+    for m in eligible:
+        if m.id not in found:
+            continue
+        text, pieces = cut(m.text, found[m.id])
+        m.text, m.paragraphs = text, text.split("\n")
+        m.search_text = fold(m.title + "\n" + text)
+        m.removals = [*(m.removals or []), *({"reason": "consensus", "text": p} for p in pieces)]
+        changed.append(m)
+    return changed
+
+
 def choose_canonical(session: Session, group: DupGroup) -> None:
-    """Pick the canonical copy (after marking the copies that stop early); when even that one is
-    incomplete, reconstruct from the others."""
+    """Pick the canonical copy (after consensus cleaning and marking the copies that stop early);
+    when even that one is incomplete, reconstruct from the others."""
     members = session.scalars(select(Speech).where(Speech.group_id == group.id)).all()
+    for changed in apply_consensus(members):
+        index_speech(session, changed)
     mark_early_stops(members)
     group.size = len(members)
     superseded = _superseded(session, [m.id for m in members])
@@ -241,7 +267,7 @@ def rebuild(session: Session, progress: Callable[[str, int, int], None] | None =
                                           zip(postings_h[start:start + 20000], id_array[postings_i[start:start + 20000]],
                                               strict=True)])
         report("indexing", min(start + 20000, len(postings_h)), len(postings_h))
-    _early_stops(session, ids, components, keys, superseded)
+    _copy_evidence(session, ids, components, keys, superseded)
     groups = [DupGroup(size=len(members)) for members in components]
     session.add_all(groups)
     session.flush()
@@ -263,9 +289,10 @@ def rebuild(session: Session, progress: Callable[[str, int, int], None] | None =
     return len(groups)
 
 
-def _early_stops(session: Session, ids: list[int], components: list[list[int]], keys: list[tuple],
+def _copy_evidence(session: Session, ids: list[int], components: list[list[int]], keys: list[tuple],
                  superseded: set[int]) -> None:
-    """``mark_early_stops`` for every group of several copies, in batches; canonical keys follow."""
+    """Consensus and ``mark_early_stops`` for every group of several copies, in batches; canonical
+    keys follow."""
     multi = [members for members in components if len(members) > 1]
     for start in range(0, len(multi), 200):
         batch = multi[start:start + 200]
@@ -273,6 +300,8 @@ def _early_stops(session: Session, ids: list[int], components: list[list[int]], 
         rows = {r.id: r for r in session.scalars(select(Speech).where(Speech.id.in_(wanted)))}
         for members in batch:
             copies = [rows[ids[m]] for m in members]
+            for changed in apply_consensus(copies):
+                index_speech(session, changed)
             mark_early_stops(copies)
             for m, copy in zip(members, copies, strict=True):
                 keys[m] = _canonical_key(copy, superseded)

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from archive import dedup, store
 from archive.db import open_archive, sessions
 from archive.models import DupGroup, Shingle, Speech
-from cleaners.chars import fold, script_of
+from cleaners.chars import fold, script_of, to_traditional
 from tests.conftest import ROOT
 from tests.dedup.labelled import labelled_set, pairwise_scores
 
@@ -151,3 +151,65 @@ def test_a_copy_that_stops_early_is_marked_truncated_both_ways(session: Session)
     dedup.assign_group(session, session.get(Speech, short.id))
     session.commit()
     assert state()[short.id][:2] == (False, [])
+
+
+def test_consensus_takes_nothing_from_the_labelled_copies(session: Session) -> None:
+    """Edits are not noise: placeholders, a dropped salutation, an added paragraph, punctuation width,
+    truncations and excerpts all keep every character."""
+    docs = labelled_set()
+    ids = [add_speech(session, n, d.text, d.truncated).id for n, d in enumerate(docs)]
+    session.commit()
+    session.expire_all()
+    texts = dict(session.execute(select(Speech.id, Speech.text)).all())
+    assert [i for i, d in zip(ids, docs, strict=True) if texts[i] != d.text] == []
+
+
+def _unknown_noise(rng, text: str) -> tuple[str, int]:  # noqa: ANN001 - random.Random
+    """``text`` with three kinds of noise no pattern knows, put inside sentences; and how many."""
+    pool = "的一是在不了有和人这中大为上个国我以要他时来用们生到作地于出就分对成会可主发年动同工也能下过子说产种面而"
+    paras = text.split("\n")
+    count = 0
+    for k in range(0, len(paras), 3):
+        p = paras[k]
+        if len(p) < 30:
+            continue
+        kind = count % 3
+        if kind == 0:  # junk a mirror appends to a sentence
+            junk = rng.choice(pool) + rng.choice(pool)
+            p = p.replace("。", junk + "。", 1) if "。" in p[:-1] else p
+        elif kind == 1:  # a stray character a hidden span left
+            at = rng.randrange(5, len(p) - 5)
+            p = p[:at] + rng.choice("网站吧汇") + p[at:]
+        else:  # a tag in no known spelling
+            at = rng.randrange(5, len(p) - 5)
+            p = p[:at] + "〖" + "".join(rng.choice(pool) for _ in range(3)) + "之窗〗" + p[at:]
+        paras[k] = p
+        count += 1
+    return "\n".join(paras), count
+
+
+def test_consensus_removes_noise_one_copy_has_and_two_others_read_through(session: Session) -> None:
+    import random
+
+    rng = random.Random(16)
+    bases = {d.base: d.text for d in labelled_set() if d.kind == "original"}
+    inserted = removed_right = 0
+    noisy_ids = {}
+    n = 0
+    for base, text in bases.items():
+        for copy in (text, to_traditional(text)):
+            add_speech(session, n, copy, False)
+            n += 1
+        noisy, count = _unknown_noise(rng, text)
+        noisy_ids[add_speech(session, n, noisy, False).id] = (text, count)
+        n += 1
+        inserted += count
+    session.commit()
+    session.expire_all()
+    for sid, (clean, count) in noisy_ids.items():
+        speech = session.get(Speech, sid)
+        assert len(speech.text) >= len(clean)  # never a character of the speech
+        removed_right += count if speech.text == clean else sum(r["reason"] == "consensus" for r in speech.removals)
+    assert removed_right >= 0.9 * inserted, (removed_right, inserted)
+    clean_ids = [s.id for s in session.scalars(select(Speech)) if s.id not in noisy_ids]
+    assert all(session.get(Speech, i).removals == [] for i in clean_ids)
