@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable
 from cleaners import patterns as P
 from cleaners.chars import INVISIBLE, cjk_count, fold, normalise_text
 from cleaners.types import Gap, Para, Removal, StepOut
-from cleaners.watermarks import BRAND_SUFFIX, DOMAIN, watermark_spans
+from cleaners.watermarks import BRAND_SUFFIX, DOMAIN, merge_spans, watermark_spans
 
 
 def _cut(text: str, spans: Iterable[tuple[int, int]]) -> tuple[str, list[str]]:
@@ -176,16 +176,6 @@ def remove_watermarks(paras: list[Para]) -> StepOut:
         elif text:
             removals.append(Removal("watermark.residue", text))
     return StepOut(kept, removals)
-
-
-def _merge(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
-    merged: list[tuple[int, int]] = []
-    for s, e in sorted(spans):
-        if merged and s <= merged[-1][1]:
-            merged[-1] = (merged[-1][0], max(e, merged[-1][1]))
-        else:
-            merged.append((s, e))
-    return merged
 
 
 _LEADING_BULLET = re.compile(r"^[-·•\s]+")
@@ -356,7 +346,7 @@ def remove_site_voice(paras: list[Para]) -> StepOut:
         for m in (P.PAPER_SOURCE.finditer(folded) if "》" in folded and "日" in folded else ()):
             spans.append(m.span())
             out.facts.setdefault("publish_date", f"{m.group(1)}-{int(m.group(2)):02d}-{int(m.group(3)):02d}")
-        text, removed = _cut(p, _merge(spans))
+        text, removed = _cut(p, merge_spans(spans))
         out.removals.extend(Removal("site.credit", r) for r in removed)
         if text:
             kept.append(text)
@@ -406,7 +396,7 @@ def apply_source_rules(paras: list[Para], rules: list[re.Pattern[str]]) -> StepO
             kept.append(p)
             continue
         folded = fold(p)
-        text, removed = _cut(p, _merge([m.span() for r in rules for m in r.finditer(folded)]))
+        text, removed = _cut(p, merge_spans([m.span() for r in rules for m in r.finditer(folded)]))
         removals.extend(Removal("source.rule", r) for r in removed)
         if text:
             kept.append(text)

@@ -294,6 +294,11 @@ def watermark_spans(folded: str) -> list[Span]:
     spans = source_spans(folded)
     spans += address_spans(folded, spans)
     spans += jammer_spans(folded)
+    return merge_spans(spans)
+
+
+def merge_spans(spans: list[Span]) -> list[Span]:
+    """Overlapping or touching spans as one, sorted."""
     merged: list[Span] = []
     for s, e in sorted(spans):
         if merged and s <= merged[-1][1]:
