@@ -32,7 +32,7 @@ TRUNCATED = re.compile(
     rf"{ELLIPSIS}?\s*[(\[【]?\s*(?:未完(?:待续)?[,。\s]*(?:全文|剩余|余下)|全文共\s*\d+\s*字|当前仅显示\s*\d+\s*字"
     rf"|(?:登录|登陆|注册|开通会员|成为会员|升级vip|付费)后?(?:即可)?(?:查看|阅读|浏览)(?:全文|完整|剩余))")
 # Cheap look-ups that must succeed before the costly paywall patterns are tried.
-OMITTED_HINT = re.compile(r"(?:省略|隐藏|略去|屏蔽).{0,8}\d|\d.{0,3}字")
+OMITTED_HINT = re.compile(r"省略|隐藏|略去|屏蔽")
 TRUNCATED_HINT = re.compile(r"未完|全文|显示|登录|登陆|注册|会员|vip|付费")
 STATED_LENGTH = re.compile(r"(?:全文|全篇|本文)(?:共|约)?\s*(\d+)\s*字")
 # Preview notes: the page shows part of the text and says so ("还剩39页未读", "本资源只提供10页预览",

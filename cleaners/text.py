@@ -62,14 +62,14 @@ def normalise(paras: list[Para]) -> StepOut:
 def _stated_preview(line: str) -> bool:
     """A line of its own that counts what is left or says only part is shown ("还剩39页未读")."""
     return len(line) <= 60 and bool(P.PREVIEW_LEFT.search(line) or P.PREVIEW_SHOWN.search(line)) and not re.search(
-        r"[。;]", line[:-1]) and not (P.OMITTED_HINT.search(line) and P.OMITTED.search(line))
+        r"[。;]", line[:-1]) and not (P.OMITTED_HINT.search(line) and _omitted_notes(line))
 
 
 def _preview_note(line: str, at_end: bool) -> str | None:
     """"limit" for a short line of its own saying the page shows only part of the text, "widget" for
     a read-more link inside it. A lock word with a whole-text word ("免费下载完整版查看全文") or a
     read-more widget is a limit only where no sentence of text follows."""
-    if len(line) > 60 or re.search(r"[。;]", line[:-1]) or P.OMITTED_HINT.search(line) and P.OMITTED.search(line):
+    if len(line) > 60 or re.search(r"[。;]", line[:-1]) or P.OMITTED_HINT.search(line) and _omitted_notes(line):
         return None
     if _stated_preview(line):
         return "limit"
@@ -78,6 +78,18 @@ def _preview_note(line: str, at_end: bool) -> str | None:
     if at_end and (widget or locked):
         return "limit"
     return "widget" if widget else None
+
+
+def _omitted_notes(folded: str) -> list[re.Match[str]]:
+    """Omitted-middle notes, looked for only around their key words (省略, 隐藏…)."""
+    notes: list[re.Match[str]] = []
+    for word in P.OMITTED_HINT.finditer(folded):
+        if notes and word.start() < notes[-1].end():
+            continue
+        m = P.OMITTED.search(folded, max(notes[-1].end() if notes else 0, word.start() - 110), word.end() + 80)
+        if m and m.start() <= word.start() < m.end():
+            notes.append(m)
+    return notes
 
 
 def _note_start(folded: str, start: int) -> int:
@@ -124,7 +136,7 @@ def remove_paywall(paras: list[Para]) -> StepOut:
             removals.append(Removal("chrome.page_marker", p))
             continue
         pos = 0
-        for m in (P.OMITTED.finditer(folded) if P.OMITTED_HINT.search(folded) else ()):
+        for m in _omitted_notes(folded):
             start = _note_start(folded, m.start())
             head = p[pos:start].strip()
             if head:

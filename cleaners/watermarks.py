@@ -43,6 +43,7 @@ SOURCE_HINT = re.compile(r"来|出|转|摘|稿|本|原")
 OPEN = "([【{〔〖<「『"
 CLOSE = ")]】}〕〗>」』"
 PAIRS = dict(zip(OPEN, CLOSE, strict=True))
+_OPENS = re.compile(f"[{re.escape(OPEN)}]")
 
 
 def _open_before(folded: str, start: int, floor: int = 0) -> int:
@@ -132,8 +133,8 @@ def source_spans(folded: str) -> list[Span]:
     the tag or the end of the address the phrase runs on to, brackets on either side judged by the
     balance they leave (``_fit_brackets``). A source word with neither — "来源于群众" — is speech."""
     spans: list[Span] = []
-    if not SOURCE_HINT.search(folded):
-        return spans
+    if not (_OPENS.search(folded) or DOMAIN_HINT.search(folded)) or not SOURCE_HINT.search(folded):
+        return spans  # a source word is a watermark only in a bracket or before an address
     pos = 0
     while True:
         m = SOURCE_WORD.search(folded, pos)
@@ -215,20 +216,29 @@ def _tag_body(body: str, word: str) -> bool:
 
 
 @lru_cache(maxsize=4096)
-def _spellings(brand: str) -> tuple[str, str]:
-    """The brand's pinyin, and its initials, as a site's address spells them."""
-    return "".join(lazy_pinyin(brand)), "".join(lazy_pinyin(brand, style=Style.FIRST_LETTER))
+def _syllables(run: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """Each character's pinyin, and its initial, as a site's address spells a brand."""
+    apart = list  # a run of letters or digits is kept one character to an item, aligned with the run
+    return (tuple(lazy_pinyin(run, errors=apart)),
+            tuple(lazy_pinyin(run, style=Style.FIRST_LETTER, errors=apart)))
 
 
-def _spells(brand: str, label: str) -> bool:
-    """Whether ``label`` (the address's name, letters only) is the brand's pinyin or initials."""
-    full, initials = _spellings(brand)
-    if len(label) < 3 or label in ("www", "http", "https"):  # the address's name is missing, not spelt
-        return False
+def _spells(full: str, initials: str, label: str) -> bool:
+    """Whether ``label`` (the address's name, letters only) is a brand's pinyin or initials."""
     for spelt in (full, initials):
         if spelt == label or (len(label) >= 4 and spelt.startswith(label)) or (len(spelt) >= 3 and label.startswith(spelt)):
             return True
     return False
+
+
+def _spelt_from(run: str, label: str) -> int | None:
+    """Where in ``run`` the longest brand that ``label`` spells begins, if any."""
+    if len(label) < 3 or label in ("www", "http", "https"):  # the address's name is missing, not spelt
+        return None
+    pinyin, initials = _syllables(run)
+    if len(pinyin) != len(run):  # a character pypinyin reads as several: no reliable spelling
+        return None
+    return next((k for k in range(len(run) - 1) if _spells("".join(pinyin[k:]), "".join(initials[k:]), label)), None)
 
 
 def _label(address: str) -> str:
@@ -248,9 +258,9 @@ def brand_start(folded: str, address_start: int, label: str, floor: int) -> int:
     while start > floor and _BRAND_CHAR.match(folded[start - 1]) and end - start < 14:
         start -= 1
     run = folded[start:end]
-    spelt = [k for k in range(len(run) - 1) if _spells(run[k:], label)]  # longest brand the address spells
-    if spelt:
-        return start + spelt[0]
+    spelt = _spelt_from(run, label)  # the longest brand the address spells
+    if spelt is not None:
+        return start + spelt
     if not run.endswith(BRAND_SUFFIX):
         return address_start
     marked = start == floor or folded[start - 1] in " \t" or folded[start - 1] in OPEN
