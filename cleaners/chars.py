@@ -54,12 +54,18 @@ _FOLDED: dict[str, str] = {}
 _FOLD_CACHE_SIZE = 20000
 
 
-@lru_cache(maxsize=1)
+_RANGES = ((0x3400, 0x4DC0), (0x4E00, 0xA000), (0xF900, 0xFB00))
+
+
+@lru_cache(maxsize=2)
+def _changed_by(converter: opencc.OpenCC) -> re.Pattern[str]:
+    """Runs of the characters ``converter`` changes on its own (t2s: about 4,200; 20 ms to list, once)."""
+    chars = "".join(c for lo, hi in _RANGES for c in map(chr, range(lo, hi)) if converter.convert(c) != c)
+    return re.compile(f"[{chars}]+")
+
+
 def _converted() -> re.Pattern[str]:
-    """Every character OpenCC's t2s changes on its own (about 4,200; 20 ms to list, once)."""
-    ranges = ((0x3400, 0x4DC0), (0x4E00, 0xA000), (0xF900, 0xFB00))
-    chars = "".join(c for lo, hi in ranges for c in map(chr, range(lo, hi)) if _T2S.convert(c) != c)
-    return re.compile(f"[{chars}]")
+    return _changed_by(_T2S)
 
 
 def _fold_uncached(text: str) -> str:
@@ -88,6 +94,14 @@ def fold(text: str) -> str:
 def prefold(paras: list[str]) -> None:
     """Fold many paragraphs at once (one OpenCC call instead of one per paragraph)."""
     todo = [p for p in paras if p not in _FOLDED and "\n" not in p]
+    if not todo:
+        return
+    converted = _converted()
+    plain = [p for p in todo if not converted.search(p)]  # no traditional character: width and case only
+    if len(_FOLDED) + len(plain) >= _FOLD_CACHE_SIZE:
+        _FOLDED.clear()
+    _FOLDED.update((p, _fold_uncached(p)) for p in plain)
+    todo = [p for p in todo if p not in _FOLDED]
     if not todo:
         return
     folded = _fold_uncached("\n".join(todo)).split("\n")
@@ -121,18 +135,12 @@ def normalise_text(text: str) -> str:
     return text.strip()
 
 
-@lru_cache(maxsize=65536)
-def _script_char(ch: str) -> int:
-    """+1 for a traditional-only character, -1 for a simplified-only one, 0 for a shared one."""
-    return (_T2S.convert(ch) != ch) - (_S2T.convert(ch) != ch)
-
-
 def script_of(text: str) -> str:
     """'traditional' or 'simplified', by which script's own characters are more frequent."""
-    sample = _CJK_CHAR.findall(text[:600])
-    if not sample:
+    sample = text[:600]
+    if not _CJK_CHAR.search(sample):
         return "unknown"
-    return "traditional" if sum(map(_script_char, sample)) > 0 else "simplified"
+    return "traditional" if count(_changed_by(_T2S), sample) > count(_changed_by(_S2T), sample) else "simplified"
 
 
 _CJK_RUNS = re.compile(rf"[{CJK}]+")

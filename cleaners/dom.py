@@ -154,9 +154,12 @@ def remove_chrome_blocks(root: etree._Element, keep: etree._Element | None = Non
     ASP.NET pages wrap everything in a <form>, some CMSs put the article in a "side" column.
     """
     removals = []
-    total = len(text_of(root)) or 1
+    total = len(root.text_content()) or 1
+    top = root.getroottree().getroot()
     for el in list(root.iter()):
         if not isinstance(el.tag, str) or el is keep or el.getparent() is None:
+            continue
+        if el.getroottree().getroot() is not top:  # inside a block already removed
             continue
         if keep is not None and el in keep.iterancestors():
             continue
@@ -170,11 +173,11 @@ def remove_chrome_blocks(root: etree._Element, keep: etree._Element | None = Non
         elif (el.get("class") or el.get("id")) and _tokens(el) & _CHROME_TOKENS:
             reason = "chrome.block"
         if reason and reason != "chrome.tag" or el.tag in _FURNITURE_TAGS:
-            if len(text_of(el)) > 0.4 * total:
+            if len(el.text_content()) > 0.4 * total:
                 reason = None
         if reason:
             text = text_of(el) if el.tag not in ("script", "style") else ""
-            total -= len(text)
+            total -= len(el.text_content())
             if text:
                 removals.append(Removal(reason, text))
             _remove(el)

@@ -91,6 +91,8 @@ def gap_flags(paras: list[Para]) -> dict[str, object]:
 def has_mojibake(text: str) -> bool:
     """Whether a wrong charset has damaged the text anywhere: replacement characters, "??"/"?^"
     where a double-byte character was lost, or the characters a misread pair turns into."""
+    if not P.MOJIBAKE_ANY.search(text):
+        return False
     if "\ufffd" in text or ("??" in text and P.MOJIBAKE.search(fold(text))):
         return True
     if "?" in text and (len(P.MOJIBAKE_PAIR.findall(text)) >= 2 or P.MOJIBAKE_LONE.search(text)):

@@ -134,6 +134,8 @@ MOJIBAKE_LATIN = re.compile(r"[\u00c2-\u00ef][\u0080-\u00bf\u2018-\u203a\u0152-\
 # UTF-8 read as GBK turns the commonest characters into these rare ones (鍙 for 发, 鐨 for 的, 锛 for ，).
 MISREAD_CHARS = re.compile("[鍙鐨浠鏄鎴涓锛銆鈥闂缁鐢绗瀹鍚鏈鍐涔璇囦紝鍦鍏寮]")
 MISREAD_RUNS = ("锟斤拷", "烫烫烫", "屯屯屯")
+# Any character one of the forms above needs: text without one is spared every other test.
+MOJIBAKE_ANY = re.compile("[?\ufffd\u00c2-\u00ef锟烫屯" + MISREAD_CHARS.pattern.strip("[]") + "]")
 
 # --- Speech metadata ---------------------------------------------------------------------------
 SPEECH_DATE = re.compile(r"^[(\[]\s*(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日\s*[)\]]$")
