@@ -64,6 +64,9 @@ DECLARED: tuple[Setting, ...] = (
             "Chance that the shared seen-URL filter takes a new URL for a seen one (while under capacity)."),
     Setting("alert_webhook", "",
             "URL that receives a JSON POST when a crawl run is degraded (empty: no webhook)."),
+    Setting("web_hosts", "",
+            "Comma-separated host names the web UI answers besides 127.0.0.1 and localhost (any other Host header is "
+            "refused: a page that rebinds its name to this machine must not read the archive)."),
     Setting("smtp_host", "", "SMTP server for degraded-run e-mails (empty: no e-mail)."),
     Setting("smtp_port", 25, "SMTP port (587 for starttls, 465 for ssl)."),
     Setting("smtp_security", "none",

@@ -15,6 +15,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -48,9 +49,15 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
                            "同志们,网络安全没有旁观者,让我们共同努力,把这项工作抓实抓细抓出成效。"],
             extra="<script>window.pwned2=1</script><img src=x onerror='window.pwned3=1'>"), site="丙网")
     engine.dispose()
+    with serving(url) as base:
+        yield base
+
+
+@contextmanager
+def serving(db_url: str) -> Iterator[str]:
+    """The app over ``db_url``, served by uvicorn on a free port of 127.0.0.1."""
     port = free_port()
-    config = uvicorn.Config(create_app(url), host="127.0.0.1", port=port, log_level="warning")
-    srv = uvicorn.Server(config)
+    srv = uvicorn.Server(uvicorn.Config(create_app(db_url), host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=srv.run, daemon=True)
     thread.start()
     for _ in range(100):
@@ -186,3 +193,46 @@ def test_browser_runs_no_script_from_archived_text(server: str, browser) -> None
     assert page.evaluate("typeof window.pwned2 + typeof window.pwned3") == "undefinedundefined"
     page.screenshot(path=SHOTS / "raw-capture.png")
     page.close()
+
+
+def _request(base: str, path: str, host: str | None = None) -> tuple[int, dict[str, str], bytes]:
+    req = urllib.request.Request(base + path, headers={"Host": host} if host else {})
+    try:
+        with urllib.request.urlopen(req, timeout=10) as resp:
+            return resp.status, dict(resp.headers), resp.read()
+    except urllib.error.HTTPError as err:
+        return err.code, dict(err.headers), err.read()
+
+
+@pytest.mark.parametrize("path", ["/speech/99999999999999999999", "/api/speech/9223372036854775808",
+                                  "/api/group/9223372036854775808", "/capture/99999999999999999999/raw",
+                                  "/speech/0", "/api/group/-1"])
+def test_ids_out_of_range_are_not_found_not_a_crash(server: str, path: str) -> None:
+    assert get(server, path)[0] == 404
+
+
+def test_a_host_this_archive_is_not_served_under_is_refused(server: str) -> None:
+    """DNS rebinding: a page on evil.test that points its name at 127.0.0.1 reads nothing."""
+    status, _, body = _request(server, "/api/search?q=驻村".replace("驻村", "%E9%A9%BB%E6%9D%91"), host="evil.test")
+    assert status == 400 and b"unknown host" in body
+    assert _request(server, "/healthz", host="localhost")[0] == 200
+
+
+@pytest.mark.parametrize("path", ["/", "/concordance", "/api/search?q=x"])
+def test_every_response_carries_a_strict_policy(server: str, path: str) -> None:
+    _, headers, _ = get(server, path)
+    policy = headers["content-security-policy"]
+    assert "frame-ancestors 'none'" in policy and "script-src 'none'" in policy and "default-src 'self'" in policy
+    assert headers["x-content-type-options"] == "nosniff" and headers["referrer-policy"] == "no-referrer"
+
+
+def test_a_source_url_that_is_not_a_web_address_is_no_link(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'a.sqlite3'}"
+    engine = open_archive(url, writer=True)
+    with sessions(engine)() as session:
+        archive_html(session, "javascript:alert(document.domain)//a.html",
+                     html_page("讲话", ["同志们:", *PARAS]), site="恶意网")
+    engine.dispose()
+    with serving(url) as base:
+        page = get(base, "/speech/1")[2].decode()
+    assert "javascript:alert(document.domain)//a.html" in page and 'href="javascript:' not in page

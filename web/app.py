@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlparse
 
 from fastapi import Depends, FastAPI, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response, StreamingResponse
@@ -25,6 +25,7 @@ from markupsafe import Markup, escape
 from sqlalchemy import Engine, event, select
 from sqlalchemy.orm import Session
 
+import settings
 from archive import groups
 from archive.concordance import SORTS, concordance, to_csv
 from archive.db import open_archive, sessions
@@ -46,6 +47,12 @@ def highlight(snippet: str) -> Markup:
 
 
 TEMPLATES.env.filters["highlight"] = highlight
+TEMPLATES.env.tests["web_link"] = lambda url: urlparse(str(url)).scheme in ("http", "https")  # never javascript:
+# Every page of ours: nothing from another host, no framing, no inline script (none is needed).
+PAGE_POLICY = ("default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; script-src 'none'; "
+               "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
+LOOPBACK = ("127.0.0.1", "localhost", "::1", "[::1]")
+MAX_ID = 2**63 - 1  # the largest id a database row can have
 
 
 def _read_only(engine: Engine) -> None:
@@ -94,8 +101,28 @@ def create_app(db_url: str | None = None) -> FastAPI:
     app = FastAPI(title="speech-archive", description="Search the archive of published speech texts.",
                   version="1", docs_url="/api/docs", openapi_url="/api/openapi.json")
     app.state.sessions = make_session
+    hosts = {*LOOPBACK, *(h.strip().lower() for h in str(settings.get("web_hosts")).split(",") if h.strip())}
+
+    @app.middleware("http")
+    async def _guard(request: Request, call_next) -> Response:  # noqa: ANN001 - Starlette's callable
+        """Answer only the names this archive is served under (a page that rebinds its own name to
+        127.0.0.1 must not read the archive), and send every response with a strict policy."""
+        host = (request.headers.get("host") or "").lower()
+        name = host.rsplit(":", 1)[0] if not host.endswith("]") else host
+        if name not in hosts:
+            return PlainTextResponse(f"unknown host {host!r}: add it to SPEECH_ARCHIVE_WEB_HOSTS to serve it",
+                                     status_code=400)
+        response = await call_next(request)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "no-referrer")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        if request.url.path != "/api/docs":  # Swagger UI's own page loads its script; see docs/deployment.md
+            response.headers.setdefault("Content-Security-Policy", PAGE_POLICY)
+        return response
 
     def speech_or_404(session: Session, speech_id: int) -> Speech:
+        if not 0 < speech_id <= MAX_ID:
+            raise HTTPException(404, f"no speech {speech_id}")
         speech = session.get(Speech, speech_id)
         if speech is None:
             raise HTTPException(404, f"no speech {speech_id}")
@@ -137,6 +164,8 @@ def create_app(db_url: str | None = None) -> FastAPI:
 
     @app.get("/capture/{capture_id}/raw", include_in_schema=False)
     def raw_capture(session: Db, capture_id: int) -> Response:
+        if not 0 < capture_id <= MAX_ID:
+            raise HTTPException(404, f"no capture {capture_id}")
         """The page as fetched, minus scripts, frames, forms and event handlers; the CSP forbids the rest."""
         capture = session.get(Capture, capture_id)
         if capture is None:
@@ -177,6 +206,8 @@ def create_app(db_url: str | None = None) -> FastAPI:
 
     @app.get("/api/group/{group_id}", summary="Every copy of one speech and its differences from the canonical")
     def api_group(session: Db, group_id: int) -> dict:
+        if not 0 < group_id <= MAX_ID:
+            raise HTTPException(404, f"no group {group_id}")
         try:
             members = groups.members(session, group_id)
         except ValueError as exc:
