@@ -84,13 +84,19 @@ def _rules(data: dict, where: Path) -> SiteRules:
                      noise=tuple(noise))
 
 
+def _number(where: Path, field: str, value: object, kind: type, least: float, unit: str = "") -> int | float:
+    """A numeric field, or an error that names the file, the field and what it wanted."""
+    wanted = "an integer" if kind is int else "a number"
+    if isinstance(value, bool) or not isinstance(value, int if kind is int else int | float):
+        raise SourceError(f"{where}: {field}: expected {wanted}{unit}, got {value!r}")
+    if value < least:
+        raise SourceError(f"{where}: {field}: expected {wanted}{unit} of {least:g} or more, got {value!r}")
+    return kind(value)
+
+
 def _revisit_days(data: dict, where: Path) -> float | None:
     value = data.get("revisit_days")
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
-        raise SourceError(f"{where}: revisit_days must be a number of days, 0 or more (got {value!r})")
-    return float(value)
+    return None if value is None else _number(where, "revisit_days", value, float, 0, " of days")
 
 
 def parse_source(data: dict, path: Path) -> Source:
@@ -114,9 +120,10 @@ def parse_source(data: dict, path: Path) -> Source:
                   list_patterns=_patterns(data, "list_patterns", path),
                   article_patterns=_patterns(data, "article_patterns", path),
                   deny_patterns=_patterns(data, "deny_patterns", path), encoding=data.get("encoding"),
-                  schedule=data.get("schedule"), max_pages=int(data.get("max_pages", 10000)),
+                  schedule=data.get("schedule"), max_pages=_number(path, "max_pages", data.get("max_pages", 10000), int, 1),
                   revisit_days=_revisit_days(data, path),
-                  delay=float(polite.get("delay", 0.25)), concurrency=int(polite.get("concurrency", 4)),
+                  delay=_number(path, "politeness.delay", polite.get("delay", 0.25), float, 0, " of seconds"),
+                  concurrency=_number(path, "politeness.concurrency", polite.get("concurrency", 4), int, 1),
                   site=data.get("site"), rules=_rules(data, path), sections=sections, raw=data)
 
 

@@ -5,8 +5,13 @@ from __future__ import annotations
 import re
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+# Parameters that name the visit, not the page: tracking, sessions and tokens (one article linked
+# with a fresh ?token= each time is one page).
 _TRACKING = re.compile(r"^(?:utm_\w+|spm|from|fromsource|ref|refer|referer|share(?:_\w+)?|fbclid|gclid|"
-                       r"wxfrom|isappinstalled|scene|clicktime|_t|timestamp|sessionid|sid|jsessionid)$", re.I)
+                       r"wxfrom|isappinstalled|scene|clicktime|_t|timestamp|sessionid|session|sessid|sid|s|"
+                       r"jsessionid|phpsessid|aspsessionid\w*|cfid|cftoken|token|access_token|auth|nonce|rnd|rand)$",
+                       re.I)
+_PATH_SESSION = re.compile(r";(?:jsessionid|phpsessid|sid|sessionid)=[^/?#]*", re.I)  # /a/1.html;jsessionid=AB12
 _PART = re.compile(r"[_-]\d{1,3}(?=\.\w{2,5}$)")
 
 
@@ -17,7 +22,7 @@ def canonical(url: str) -> str:
     if parts.port and not (parts.scheme == "http" and parts.port == 80 or parts.scheme == "https" and parts.port == 443):
         host = f"{host}:{parts.port}"
     query = sorted((k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not _TRACKING.match(k))
-    return urlunsplit((parts.scheme.lower(), host, parts.path or "/", urlencode(query), ""))
+    return urlunsplit((parts.scheme.lower(), host, _PATH_SESSION.sub("", parts.path) or "/", urlencode(query), ""))
 
 
 def article_stem(url: str) -> str:

@@ -43,6 +43,9 @@ def test_bom_and_undecodable_bytes() -> None:
     ("HTTP://Example.CN:80/a/1.html?utm_source=weibo&id=3&from=timeline#top", "http://example.cn/a/1.html?id=3"),
     ("https://example.cn/a?b=2&a=1", "https://example.cn/a?a=1&b=2"),
     ("http://127.0.0.1:8000/x.html?spm=a.b.c", "http://127.0.0.1:8000/x.html"),
+    ("http://x.cn/a/0.html?token=9f8e7d", "http://x.cn/a/0.html"),
+    ("http://x.cn/a/0.html;jsessionid=0A1B2C3D?id=2", "http://x.cn/a/0.html?id=2"),
+    ("http://x.cn/a/0.html?s=ab12cd&PHPSESSID=x&page=2", "http://x.cn/a/0.html?page=2"),
 ])
 def test_canonical_urls(url: str, expected: str) -> None:
     assert canonical(url) == expected
@@ -72,6 +75,14 @@ def test_demo_source_loads_and_rebases() -> None:
     ({"name": "x", "start_urls": ["/list"]}, "is not absolute"),
     ({"name": "x", "start_urls": ["http://x.cn/"], "article_patterns": ["(unclosed"]}, "bad regular expression"),
     ({"name": "x", "start_urls": ["http://x.cn/"], "colour": "red"}, "unknown field"),
+    ({"name": "x", "start_urls": ["http://x.cn/"], "max_pages": "lots"},
+     r"sources/x.toml: max_pages: expected an integer, got 'lots'"),
+    ({"name": "x", "start_urls": ["http://x.cn/"], "max_pages": 0}, r"max_pages: expected an integer of 1 or more"),
+    ({"name": "x", "start_urls": ["http://x.cn/"], "politeness": {"delay": "slow"}},
+     r"politeness.delay: expected a number of seconds, got 'slow'"),
+    ({"name": "x", "start_urls": ["http://x.cn/"], "politeness": {"concurrency": 2.5}},
+     r"politeness.concurrency: expected an integer, got 2.5"),
+    ({"name": "x", "start_urls": ["http://x.cn/"], "revisit_days": -1}, r"revisit_days: expected a number of days of 0"),
 ])
 def test_bad_source_files_say_what_is_wrong(data: dict, message: str) -> None:
     with pytest.raises(SourceError, match=message):

@@ -146,7 +146,7 @@ def test_a_crawl_stopped_with_sigterm_is_interrupted_not_judged(tmp_path: Path, 
 def test_revisit_days_must_be_a_number(tmp_path: Path) -> None:
     path = tmp_path / "bad.toml"
     path.write_text('name = "b"\nstart_urls = ["http://b.cn/"]\nrevisit_days = "weekly"\n', encoding="utf-8")
-    with pytest.raises(SourceError, match="revisit_days must be a number of days"):
+    with pytest.raises(SourceError, match="revisit_days: expected a number of days, got .weekly."):
         load_source(str(path))
 
 
