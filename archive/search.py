@@ -219,11 +219,19 @@ def build_search(query: Query, dialect: str, filters: Filters | None = None, ord
             .limit(limit).offset(offset))
 
 
+HIT_START, HIT_END = "\ue000", "\ue001"  # marks no archived text holds (private use), unlike 【】
+
+
 @dataclass
 class Hit:
     speech: Speech
-    snippet: str
+    marked: str  # the snippet, its hit between HIT_START and HIT_END
     count: int
+
+    @property
+    def snippet(self) -> str:
+        """The snippet with its hit in 【】, for plain text (CLI, JSON)."""
+        return self.marked.replace(HIT_START, "【").replace(HIT_END, "】")
 
 
 @dataclass
@@ -252,7 +260,8 @@ def facets(session: Session, query: Query, filters: Filters | None = None, top: 
 
 
 def snippet(speech: Speech, terms: list[str], width: int = 30) -> tuple[str, int]:
-    """The first hit with ``width`` characters either side, marked 【…】; and the number of hits."""
+    """The first hit with ``width`` characters either side, between HIT_START and HIT_END; and the
+    number of hits."""
     original = speech.title + "\n" + speech.text
     folded = speech.search_text if len(speech.search_text) == len(original) else fold(original)
     positions = [(m.start(), m.end()) for t in terms for m in re.finditer(re.escape(t), folded)]
@@ -261,7 +270,8 @@ def snippet(speech: Speech, terms: list[str], width: int = 30) -> tuple[str, int
     start, end = min(positions)
     left = original[max(0, start - width): start]
     right = original[end: end + width]
-    text = f"{'…' if start > width else ''}{left}【{original[start:end]}】{right}{'…' if end + width < len(original) else ''}"
+    text = (f"{'…' if start > width else ''}{left}{HIT_START}{original[start:end]}{HIT_END}{right}"
+            f"{'…' if end + width < len(original) else ''}")
     return text.replace("\n", " "), len(positions)
 
 

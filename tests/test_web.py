@@ -236,3 +236,15 @@ def test_a_source_url_that_is_not_a_web_address_is_no_link(tmp_path: Path) -> No
     with serving(url) as base:
         page = get(base, "/speech/1")[2].decode()
     assert "javascript:alert(document.domain)//a.html" in page and 'href="javascript:' not in page
+
+
+def test_brackets_of_the_text_stay_text_and_only_the_hit_is_marked(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'b.sqlite3'}"
+    engine = open_archive(url, writer=True)
+    with sessions(engine)() as session:
+        archive_html(session, "http://d.cn/f.html",
+                     html_page("范文三篇", ["同志们:", "【范文三】是这次评选中的一等奖作品,驻村干部要认真学习。", *PARAS]), site="丁网")
+    engine.dispose()
+    with serving(url) as base:
+        page = get(base, "/", q="一等奖")[2].decode()
+    assert "【范文三】是这次评选中的<mark>一等奖</mark>作品" in page

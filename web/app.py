@@ -32,7 +32,7 @@ from archive.db import open_archive, sessions
 from archive.export import csv_row, fields, rows
 from archive.segment import require_segmenter
 from archive.models import Capture, DupGroup, Speech
-from archive.search import ORDERS, Filters, QueryError, facets, parse_query, rank_window, search
+from archive.search import HIT_END, HIT_START, ORDERS, Filters, QueryError, facets, parse_query, rank_window, search
 from archive.search import Query as SearchQuery
 from archive.store import raw_body
 
@@ -41,9 +41,9 @@ TEMPLATES = Jinja2Templates(directory=Path(__file__).resolve().parent / "templat
 RAW_POLICY = "sandbox; default-src 'none'; style-src 'unsafe-inline'; img-src data:"
 
 
-def highlight(snippet: str) -> Markup:
-    """Escape a snippet, then turn its 【hit】 marks into <mark>."""
-    return Markup(str(escape(snippet)).replace("【", "<mark>").replace("】", "</mark>"))
+def highlight(marked: str) -> Markup:
+    """Escape a snippet, then turn its hit marks into <mark> (the text's own 【】 stay text)."""
+    return Markup(str(escape(marked)).replace(HIT_START, "<mark>").replace(HIT_END, "</mark>"))
 
 
 TEMPLATES.env.filters["highlight"] = highlight
