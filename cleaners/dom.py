@@ -43,15 +43,18 @@ class PageError(ValueError):
 
 
 _CONTAINERS = re.compile(r"</?(?:div|span|font|section|article|center|main|blockquote)\b[^>]*>", re.I)
+_CONTROLS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 _SCRIPTS = re.compile(r"<(script|style|title)\b.*?</\1\s*>", re.I | re.S)
 
 
 def parse(html: str) -> etree._Element:
-    """The page's tree. libxml2 stops building a tree some hundreds of levels deep and drops what
-    lies below; a page nested deeper than that is parsed again with its container tags flattened,
-    so its text is read whatever the markup does."""
+    """The page's tree, whatever the markup does: control characters (NUL among them) are dropped
+    first, and as libxml2 stops building a tree some hundreds of levels deep, a page nested deeper
+    than that is parsed again with its container tags flattened."""
     if not html or not html.strip():
         raise PageError("empty page: no HTML to clean")
+    if _CONTROLS.search(html):  # libxml2 stops reading at a NUL: the rest of the page would be lost
+        html = _CONTROLS.sub("", html)
     try:
         root = lxml.html.document_fromstring(html)
         if html.count("<") > 2000 and _lost_text(root, html):

@@ -84,3 +84,9 @@ def test_text_nested_ten_thousand_levels_deep_is_read() -> None:
     html = "<html><body>" + "<div>" * 10_000 + f"<p>{POST}</p><p>{POST2}</p>" + "</div>" * 10_000 + "</body></html>"
     text, _ = text_of(html)
     assert text == POST + "\n" + POST2
+
+
+def test_nul_bytes_and_control_characters_lose_no_text() -> None:
+    html = f"<html><body><div class='content'><p>{POST}</p><p>\x00{POST2}\x07</p></div></body></html>"
+    text, _ = text_of(html)
+    assert text == POST + "\n" + POST2

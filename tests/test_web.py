@@ -248,3 +248,11 @@ def test_brackets_of_the_text_stay_text_and_only_the_hit_is_marked(tmp_path: Pat
     with serving(url) as base:
         page = get(base, "/", q="一等奖")[2].decode()
     assert "【范文三】是这次评选中的<mark>一等奖</mark>作品" in page
+
+
+def test_api_docs_are_served_by_the_app_itself(server: str) -> None:
+    status, headers, body = get(server, "/api/docs")
+    page = body.decode()
+    assert status == 200 and "/api/search" in page and "/api/openapi.json" in page
+    assert "<script" not in page and "cdn" not in page.lower()
+    assert "script-src 'none'" in headers["content-security-policy"]

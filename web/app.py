@@ -55,6 +55,13 @@ LOOPBACK = ("127.0.0.1", "localhost", "::1", "[::1]")
 MAX_ID = 2**63 - 1  # the largest id a database row can have
 
 
+def _schema_type(schema: dict) -> str:
+    """A parameter's type as a reader wants it: "integer", "string | null", "boolean"."""
+    if "anyOf" in schema:
+        return " | ".join(_schema_type(s) for s in schema["anyOf"])
+    return str(schema.get("type", schema.get("$ref", "").rsplit("/", 1)[-1] or "any"))
+
+
 def _read_only(engine: Engine) -> None:
     if engine.dialect.name == "sqlite":
         @event.listens_for(engine, "connect")
@@ -99,7 +106,7 @@ def create_app(db_url: str | None = None) -> FastAPI:
     _read_only(engine)
     make_session = sessions(engine)
     app = FastAPI(title="speech-archive", description="Search the archive of published speech texts.",
-                  version="1", docs_url="/api/docs", openapi_url="/api/openapi.json")
+                  version="1", docs_url=None, redoc_url=None, openapi_url="/api/openapi.json")
     app.state.sessions = make_session
     hosts = {*LOOPBACK, *(h.strip().lower() for h in str(settings.get("web_hosts")).split(",") if h.strip())}
 
@@ -116,8 +123,7 @@ def create_app(db_url: str | None = None) -> FastAPI:
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "no-referrer")
         response.headers.setdefault("X-Frame-Options", "DENY")
-        if request.url.path != "/api/docs":  # Swagger UI's own page loads its script; see docs/deployment.md
-            response.headers.setdefault("Content-Security-Policy", PAGE_POLICY)
+        response.headers.setdefault("Content-Security-Policy", PAGE_POLICY)
         return response
 
     def speech_or_404(session: Session, speech_id: int) -> Speech:
@@ -240,6 +246,16 @@ def create_app(db_url: str | None = None) -> FastAPI:
                 raise HTTPException(501, str(exc)) from exc
         return StreamingResponse(_export_stream(make_session, p.filters, query, format, segment),
                                  media_type="application/x-ndjson" if format == "jsonl" else "text/csv; charset=utf-8")
+
+    @app.get("/api/docs", response_class=HTMLResponse, include_in_schema=False)
+    def api_docs(request: Request) -> Response:
+        """The API described from its own OpenAPI document, rendered here: no script, nothing from a CDN."""
+        spec = app.openapi()
+        operations = [{"method": method.upper(), "path": path, "summary": op.get("summary", ""),
+                       "params": [{"name": p["name"], "where": p["in"], "required": p.get("required", False),
+                                   "type": _schema_type(p.get("schema", {}))} for p in op.get("parameters", [])]}
+                      for path, item in spec["paths"].items() for method, op in item.items()]
+        return TEMPLATES.TemplateResponse(request, "api_docs.html", {"spec": spec, "operations": operations})
 
     @app.get("/healthz", include_in_schema=False)
     def health(session: Db) -> PlainTextResponse:
