@@ -3,7 +3,7 @@
     DOM: hidden text → page furniture → body (source selectors, else the densest text container,
          else trafilatura)
     text: normalise → source rules → paywall → watermarks → chrome → site voice → repeats
-    split into speeches → per speech: header metadata, flags
+    split into speeches → per speech: header metadata, flags, the prose check (cleaners/prose.py)
 """
 
 from __future__ import annotations
