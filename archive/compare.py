@@ -7,6 +7,8 @@ Simplified script, half-width, lower case, no punctuation or spaces, anonymising
 from __future__ import annotations
 
 import re
+from difflib import SequenceMatcher
+from itertools import accumulate
 
 from cleaners.chars import CJK, fold
 
@@ -42,7 +44,33 @@ def stops_early(forms: dict[int, str], least: int = 100) -> dict[int, int]:
     return out
 
 
-def with_copy_gap(gaps: list[dict], paragraphs: int, beyond: int | None) -> list[dict]:
-    """A copy's gaps with the one its copies imply set to ``beyond`` characters (None: removed)."""
+def lacks_stretches(paragraphs: dict[int, list[str]], least: int = 100) -> dict[int, list[tuple[int, int]]]:
+    """Copies missing a stretch in their middle that two other copies hold at that place: id →
+    [(paragraphs before the gap, characters missing)]. A stretch one other copy adds is an edit."""
+    forms = {sid: [comparison_form(p) for p in paras] for sid, paras in paragraphs.items()}
+    joined = {sid: "".join(f) for sid, f in forms.items()}
+    out: dict[int, list[tuple[int, int]]] = {}
+    for sid, form in joined.items():
+        if len(form) < least:
+            continue
+        votes: dict[int, list[int]] = {}  # position in this copy → lengths other copies hold there
+        for other, text in joined.items():
+            if other == sid or len(text) <= len(form):
+                continue
+            for op, i1, i2, j1, j2 in SequenceMatcher(None, form, text, autojunk=False).get_opcodes():
+                if op == "insert" and 0 < i1 < len(form) and j2 - j1 >= max(least, len(text) // 10):
+                    votes.setdefault(i1, []).append(j2 - j1)
+        ends = list(accumulate(len(f) for f in forms[sid]))
+        gaps = [(sum(e <= at for e in ends), min(lengths)) for at, lengths in sorted(votes.items()) if len(lengths) >= 2]
+        if gaps:
+            out[sid] = gaps
+    return out
+
+
+def with_copy_gaps(gaps: list[dict], paragraphs: int, beyond: int | None, stretches: list[tuple[int, int]]) -> list[dict]:
+    """A copy's gaps with those its copies imply: stretches missing inside, and the end missing
+    past ``beyond`` characters (None: none)."""
     kept = [g for g in gaps if g.get("kind") != COPY_GAP]
-    return kept + ([{"after_para": paragraphs, "kind": COPY_GAP, "chars": beyond}] if beyond else [])
+    implied = [{"after_para": at, "kind": COPY_GAP, "chars": n} for at, n in stretches]
+    implied += [{"after_para": paragraphs, "kind": COPY_GAP, "chars": beyond}] if beyond else []
+    return kept + implied

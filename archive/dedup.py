@@ -23,7 +23,7 @@ from sqlalchemy import Row, delete, func, insert, select, text, update
 from sqlalchemy.orm import Session
 
 import settings
-from archive.compare import comparison_form, stops_early, with_copy_gap
+from archive.compare import comparison_form, lacks_stretches, stops_early, with_copy_gaps
 from archive.consensus import Copy, cut, insertions
 from archive.models import DupGroup, Shingle, Speech
 from archive.reconstruct import reconstruct
@@ -90,16 +90,20 @@ def _superseded(session: Session, ids: list[int] | None = None) -> set[int]:
     return set(session.scalars(stmt if ids is None else stmt.where(Speech.previous_id.in_(ids))))
 
 
+CONSENSUS_LIMIT = 20  # copies of one group read against each other (the first by id); more add little
+
+
 def mark_early_stops(members: list[Speech]) -> None:
-    """Copies that stop where a fuller copy of the group goes on are truncated, though no page said so."""
-    beyond = stops_early({m.id: comparison_form(m.text) for m in members}) if len(members) > 1 else {}
+    """Copies that stop where a fuller copy of the group goes on, or lack a stretch two others hold,
+    are truncated (gapped, with where), though no page said so."""
+    several = len(members) > 1
+    beyond = stops_early({m.id: comparison_form(m.text) for m in members}) if several else {}
+    first = sorted(members, key=lambda m: m.id)[:CONSENSUS_LIMIT]
+    lacking = lacks_stretches({m.id: list(m.paragraphs or []) for m in first}) if several else {}
     for m in members:
-        gaps = with_copy_gap(list(m.gaps or []), len(m.paragraphs or []), beyond.get(m.id))
+        gaps = with_copy_gaps(list(m.gaps or []), len(m.paragraphs or []), beyond.get(m.id), lacking.get(m.id, []))
         if gaps != (m.gaps or []):
             m.gaps, m.truncated = gaps, bool(gaps)
-
-
-CONSENSUS_LIMIT = 20  # copies of one group read against each other (the first by id); more add little
 
 
 def apply_consensus(members: list[Speech]) -> list[Speech]:

@@ -213,3 +213,22 @@ def test_consensus_removes_noise_one_copy_has_and_two_others_read_through(sessio
     assert removed_right >= 0.9 * inserted, (removed_right, inserted)
     clean_ids = [s.id for s in session.scalars(select(Speech)) if s.id not in noisy_ids]
     assert all(session.get(Speech, i).removals == [] for i in clean_ids)
+
+
+def test_a_copy_missing_a_stretch_two_others_hold_is_gapped_where_it_is_missing(session: Session) -> None:
+    text = labelled_set()[0].text
+    paras = text.split("\n")
+    cut_at = len(paras) // 2
+    missing = "\n".join(paras[:cut_at] + paras[cut_at + 2:])  # two paragraphs gone, no page said so
+    full = add_speech(session, 0, text, truncated=False)
+    add_speech(session, 1, to_traditional(text), truncated=False)
+    gapped = add_speech(session, 2, missing, truncated=False)
+    session.commit()
+    session.expire_all()
+    g = session.get(Speech, gapped.id)
+    assert g.truncated and [(x["kind"], x["after_para"]) for x in g.gaps] == [("copies", cut_at)]
+    assert not session.get(Speech, full.id).truncated
+    dedup.rebuild(session)
+    session.commit()
+    session.expire_all()
+    assert [(x["kind"], x["after_para"]) for x in session.get(Speech, gapped.id).gaps] == [("copies", cut_at)]
