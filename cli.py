@@ -84,8 +84,10 @@ def crawl(ctx: click.Context, source: str, base_url: str | None, log_level: str,
     With frontier=redis the crawl is shared: it opens a run that `speech-archive worker`
     processes join, or joins the run given with --run."""
     from crawler import frontier
+    from crawler.lifeline import die_with_parent
     from crawler.run import run_crawl
 
+    die_with_parent()
     src = load_source(source)
     if base_url:
         src = src.with_base_url(base_url)

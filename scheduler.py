@@ -39,6 +39,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 import settings
+from crawler.lifeline import child_env
 from crawler.sources import SourceError, load_source
 
 log = logging.getLogger("speech-archive.scheduler")
@@ -85,7 +86,7 @@ def crawl_job(source_path: str, db_url: str) -> int:
         return 0
     cmd = [sys.executable, "-m", "cli", "--db", db_url, "crawl", source_path]
     log.info("starting crawl: %s", source_path)
-    proc = subprocess.Popen(cmd, cwd=Path(__file__).resolve().parent)
+    proc = subprocess.Popen(cmd, cwd=Path(__file__).resolve().parent, env=child_env())  # dies with us
     _running.add(proc)
     try:
         status = proc.wait()

@@ -17,6 +17,7 @@ from pathlib import Path
 from redis.exceptions import RedisError
 
 from crawler import frontier
+from crawler.lifeline import child_env
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +50,7 @@ def work(db_url: str, redis_url: str, once: bool = False, poll: float = 5.0) -> 
             joined.add(run)
             log.info("joining shared crawl %s of %s", run, source)
             proc = subprocess.Popen([sys.executable, "-m", "cli", "--db", db_url, "crawl", source, "--run", run],
-                                    cwd=Path(__file__).resolve().parent.parent)
+                                    cwd=Path(__file__).resolve().parent.parent, env=child_env())  # dies with us
             current.append(proc)
             status = proc.wait()
             current.remove(proc)

@@ -198,3 +198,36 @@ def test_the_scheduler_follows_a_changing_site(tmp_path: Path) -> None:
         assert earlier.finished_at <= later.started_at
     speeches = archived(db_url)
     assert len({s.url for s in speeches}) == 4 and len(speeches) == 5
+
+
+def test_a_crawl_ends_when_the_process_that_started_it_is_killed(tmp_path: Path, cli) -> None:  # noqa: ANN001
+    """SIGKILL of the scheduler (here: any starter using child_env) must not leave its crawl running."""
+    db_url = f"sqlite:///{tmp_path / 'a.sqlite3'}"
+    with ChangingSite(articles=40, delay=0.4) as site:
+        source = site.source_file(tmp_path)
+        starter = subprocess.Popen(
+            [sys.executable, "-c", "import subprocess, sys; from crawler.lifeline import child_env; "
+             "p = subprocess.Popen(sys.argv[1:], env=child_env()); print(p.pid, flush=True); p.wait()",
+             *cli, "--db", db_url, "crawl", str(source)], stdout=subprocess.PIPE, text=True, cwd=ROOT)
+        child = int(starter.stdout.readline())
+        deadline = time.monotonic() + 90
+        while not archived(db_url):
+            assert time.monotonic() < deadline, "the crawl archived nothing"
+            time.sleep(0.2)
+        starter.kill()
+        starter.wait()
+        deadline = time.monotonic() + 60
+        while _alive(child):
+            assert time.monotonic() < deadline, "the crawl outlived the process that started it"
+            time.sleep(0.2)
+    [run] = crawl_runs(db_url)
+    assert run.status == "interrupted" and len(archived(db_url)) < 40
+
+
+def _alive(pid: int) -> bool:
+    """Whether ``pid`` still runs (a zombie left by its killed parent counts as gone)."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
+            return stat.read().split(") ", 1)[1][0] != "Z"
+    except FileNotFoundError:
+        return False
