@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import sys
@@ -17,7 +18,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 import settings
-from archive import dedup, store
+from archive import dedup, locks, store
 from archive.db import ArchiveError, open_archive, sessions
 from archive.export import FORMATS, export, write_atomic
 from archive.groups import members, versions
@@ -31,8 +32,8 @@ from crawler.encoding import decode_html
 from crawler.sources import SourceError, load_source
 from scheduler import SchedulerBusy
 
-USER_ERRORS = (SourceError, ArchiveError, QueryError, PageError, SchedulerBusy, FileNotFoundError, IsADirectoryError,
-               PermissionError, ConnectionError, ValueError)
+USER_ERRORS = (SourceError, ArchiveError, QueryError, PageError, SchedulerBusy, locks.Busy, FileNotFoundError,
+               IsADirectoryError, PermissionError, ConnectionError, ValueError)
 
 
 def user_errors(fn: Callable) -> Callable:
@@ -110,7 +111,10 @@ def crawl(ctx: click.Context, source: str, base_url: str | None, log_level: str,
             raise click.UsageError(f"a shared crawl of {source} is already in progress: join it with "
                                    f"`speech-archive worker`, or wait for it to end")
         click.echo(f"shared crawl {run_key}", err=True)
-    stats = run_crawl(src, ctx.obj["db"], log_level=log_level, run=run_key)
+    # one crawl of a source at a time, whoever starts it (a shared crawl's board does this for redis)
+    lease = locks.hold(ctx.obj["db"], f"crawl:{src.name}", busy=f"{src.name} is already being crawled")
+    with contextlib.nullcontext() if mode == "redis" else lease:
+        stats = run_crawl(src, ctx.obj["db"], log_level=log_level, run=run_key)
     click.echo(f"crawl of {src.name}: {stats.get('finish_reason', 'finished')}; "
                f"{stats.get('archive/pages', 0)} pages, {stats.get('archive/stored', 0)} new speeches, "
                f"{stats.get('archive/duplicate', 0)} duplicates, {stats.get('clean/failed', 0)} pages failed cleaning")

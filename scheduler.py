@@ -17,9 +17,7 @@ The ``schedule`` commands edit the job store; the running scheduler rereads it e
 
 from __future__ import annotations
 
-import fcntl
 import logging
-import os
 import re
 import signal
 import subprocess
@@ -35,10 +33,9 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
 import settings
+from archive import locks
 from crawler.lifeline import child_env
 from crawler.sources import SourceError, load_source
 
@@ -103,31 +100,11 @@ def _reload() -> None:
 @contextmanager
 def scheduler_lock(db_url: str) -> Iterator[None]:
     """Hold the archive's scheduler lock for the block, or raise ``SchedulerBusy``."""
-    url = make_url(db_url)
-    if url.get_backend_name() == "postgresql":
-        engine = create_engine(db_url)
-        conn = engine.connect()
-        try:
-            if not conn.scalar(text("SELECT pg_try_advisory_lock(:k)"), {"k": _LOCK_KEY}):
-                raise SchedulerBusy("another scheduler is already running for this archive")
+    try:
+        with locks.hold(db_url, "scheduler", key=_LOCK_KEY, busy="another scheduler is already running for this archive"):
             yield
-        finally:
-            conn.close()  # the session ends, and with it the lock
-            engine.dispose()
-        return
-    path = Path(f"{url.database}.scheduler-lock")
-    with path.open("a+") as fh:
-        try:
-            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError as exc:
-            fh.seek(0)
-            raise SchedulerBusy(f"another scheduler (pid {fh.read().strip() or '?'}) is already running "
-                                f"for this archive; lock {path}") from exc
-        fh.seek(0)
-        fh.truncate()
-        fh.write(str(os.getpid()))
-        fh.flush()
-        yield
+    except locks.Busy as exc:
+        raise SchedulerBusy(str(exc)) from exc
 
 
 def schedule_sources(scheduler: BaseScheduler, sources_dir: Path, db_url: str,

@@ -231,3 +231,21 @@ def _alive(pid: int) -> bool:
             return stat.read().split(") ", 1)[1][0] != "Z"
     except FileNotFoundError:
         return False
+
+
+def test_two_crawls_of_one_source_never_run_at_once(db_url: str, tmp_path: Path, cli) -> None:  # noqa: ANN001
+    """Whoever starts them (scheduler, run-now, crawl): the second is refused, naming the first."""
+    with ChangingSite(articles=12, delay=0.3) as site:
+        source = site.source_file(tmp_path)
+        first = subprocess.Popen([*cli, "--db", db_url, "crawl", str(source)], stdout=subprocess.DEVNULL,
+                                 stderr=subprocess.DEVNULL, cwd=ROOT)
+        deadline = time.monotonic() + 90
+        while not archived(db_url):
+            assert first.poll() is None and time.monotonic() < deadline, "the first crawl archived nothing"
+            time.sleep(0.2)
+        second = run_cli(cli, "--db", db_url, "crawl", str(source))
+        assert second.returncode == 2 and "changing is already being crawled" in second.stderr
+        assert first.wait(timeout=120) == 0
+        again = run_cli(cli, "--db", db_url, "crawl", str(source))  # the lease went with the first crawl
+    assert again.returncode == 0, again.stderr
+    assert [r.status for r in crawl_runs(db_url)] == ["finished", "finished"]
