@@ -44,10 +44,10 @@ def stops_early(forms: dict[int, str], least: int = 100) -> dict[int, int]:
     return out
 
 
-def lacks_stretches(paragraphs: dict[int, list[str]], least: int = 100) -> dict[int, list[tuple[int, int]]]:
+def lacks_stretches(forms: dict[int, list[str]], least: int = 100) -> dict[int, list[tuple[int, int]]]:
     """Copies missing a stretch in their middle that two other copies hold at that place: id →
-    [(paragraphs before the gap, characters missing)]. A stretch one other copy adds is an edit."""
-    forms = {sid: [comparison_form(p) for p in paras] for sid, paras in paragraphs.items()}
+    [(paragraphs before the gap, characters missing)], from each copy's paragraphs in comparison
+    form. A stretch one other copy adds is an edit."""
     joined = {sid: "".join(f) for sid, f in forms.items()}
     out: dict[int, list[tuple[int, int]]] = {}
     for sid, form in joined.items():

@@ -96,10 +96,12 @@ CONSENSUS_LIMIT = 20  # copies of one group read against each other (the first b
 def mark_early_stops(members: list[Speech]) -> None:
     """Copies that stop where a fuller copy of the group goes on, or lack a stretch two others hold,
     are truncated (gapped, with where), though no page said so."""
-    several = len(members) > 1
-    beyond = stops_early({m.id: comparison_form(m.text) for m in members}) if several else {}
-    first = sorted(members, key=lambda m: m.id)[:CONSENSUS_LIMIT]
-    lacking = lacks_stretches({m.id: list(m.paragraphs or []) for m in first}) if several else {}
+    if len(members) < 2:
+        beyond, lacking = {}, {}
+    else:  # each paragraph's comparison form once; the text's is their concatenation
+        forms = {m.id: [comparison_form(p) for p in m.paragraphs or []] for m in members}
+        beyond = stops_early({sid: "".join(f) for sid, f in forms.items()})
+        lacking = lacks_stretches({m.id: forms[m.id] for m in sorted(members, key=lambda m: m.id)[:CONSENSUS_LIMIT]})
     for m in members:
         gaps = with_copy_gaps(list(m.gaps or []), len(m.paragraphs or []), beyond.get(m.id), lacking.get(m.id, []))
         if gaps != (m.gaps or []):

@@ -348,7 +348,7 @@ def main_block(root: etree._Element, min_chars: int = 200) -> etree._Element | N
         if outside:
             best = max(outside, key=scores.__getitem__)
     best, first_post = _whole_text(best, content)
-    return best if first_post or content.get(best, 0) >= min_chars or scores.get(best, 0) >= min_chars else None
+    return best if first_post or content[best] >= min_chars or scores.get(best, 0) >= min_chars else None
 
 
 def _comment_list(el: etree._Element, content: _Content) -> etree._Element | None:
@@ -375,8 +375,6 @@ class _Content(dict):
         self[el] = total = sum(self.own.get(d, 0) for d in el.iter(*_PARAGRAPH_TAGS))
         return total
 
-    def get(self, el: etree._Element, default: int = 0) -> int:  # noqa: ARG002 - every element has a count
-        return self[el]
 
 
 def _whole_text(best: etree._Element, content: _Content) -> tuple[etree._Element, bool]:
@@ -387,12 +385,12 @@ def _whole_text(best: etree._Element, content: _Content) -> tuple[etree._Element
         if parent is None or unit.tag in ("body", "html"):
             break
         like = [c for c in parent if isinstance(c.tag, str) and _signature(c) == _signature(unit)
-                and (content.get(c, 0) >= 10 or count(_CJK_RUN, c.text_content()) >= 4)]
+                and (content[c] >= 10 or count(_CJK_RUN, c.text_content()) >= 4)]
         if len(like) < 2:
             continue
         if sum(_is_post(c) for c in like) >= 2:
             first = like[0]
-            inner = [e for e in first.iter() if content.get(e, 0) >= 0.95 * content.get(first, 1)]
+            inner = [e for e in first.iter() if content[e] >= 0.95 * max(content[first], 1)]
             return (inner[-1] if inner else first), True
         return parent, False
     return best, False
