@@ -44,7 +44,6 @@ JOB_DEFAULTS = {"coalesce": True, "max_instances": 1, "misfire_grace_time": 3600
 
 
 RELOAD_SECONDS = 30
-_LOCK_KEY = 0x5EEC4_5C4ED
 _running: set[subprocess.Popen] = set()
 
 
@@ -101,7 +100,7 @@ def _reload() -> None:
 def scheduler_lock(db_url: str) -> Iterator[None]:
     """Hold the archive's scheduler lock for the block, or raise ``SchedulerBusy``."""
     try:
-        with locks.hold(db_url, "scheduler", key=_LOCK_KEY, busy="another scheduler is already running for this archive"):
+        with locks.hold(db_url, "scheduler", busy="another scheduler is already running for this archive"):
             yield
     except locks.Busy as exc:
         raise SchedulerBusy(str(exc)) from exc

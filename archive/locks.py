@@ -24,13 +24,14 @@ class Busy(RuntimeError):
     """Another process holds the lock."""
 
 
-def _key(name: str) -> int:
-    """A signed 64-bit advisory-lock key for ``name``."""
-    return int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
+def _key(scope: str, name: str) -> int:
+    """A signed 64-bit advisory-lock key for ``name`` in ``scope``: advisory locks are per database
+    cluster, so archives that share one (a schema each) must not share keys."""
+    return int.from_bytes(hashlib.sha256(f"{scope}\0{name}".encode()).digest()[:8], "big", signed=True)
 
 
 @contextmanager
-def hold(db_url: str, name: str, key: int | None = None, busy: str | None = None) -> Iterator[None]:
+def hold(db_url: str, name: str, busy: str | None = None) -> Iterator[None]:
     """Hold the archive's lock ``name`` for the block, or raise ``Busy``: ``busy`` (what the lock
     guards, said to the second process) and the holder."""
     busy = busy or f"{name} is held"
@@ -39,7 +40,8 @@ def hold(db_url: str, name: str, key: int | None = None, busy: str | None = None
         engine = create_engine(db_url)
         conn = engine.connect()
         try:
-            if not conn.scalar(text("SELECT pg_try_advisory_lock(:k)"), {"k": _key(name) if key is None else key}):
+            scope = conn.scalar(text("SELECT current_database() || '.' || coalesce(current_schema(), '')"))
+            if not conn.scalar(text("SELECT pg_try_advisory_lock(:k)"), {"k": _key(scope, name)}):
                 raise Busy(f"{busy} by another process of this archive")
             yield
         finally:

@@ -9,14 +9,16 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
 from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy import create_engine, select
 from sqlalchemy.orm import Session
 
+from archive import locks
 from archive.db import open_archive
 from archive.models import CrawlRun, Speech
 from scheduler import build_scheduler, schedule_sources
-from tests.conftest import run_cli
+from tests.conftest import pg_schema, run_cli
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -141,3 +143,16 @@ def test_paused_jobs_stay_paused_when_the_scheduler_restarts(tmp_path: Path, cli
         proc.send_signal(signal.SIGTERM)
         proc.wait(timeout=30)
     assert "paused" in run_cli(cli, "--db", db, "schedule", "list").stdout
+
+
+@pytest.mark.postgres
+def test_locks_belong_to_one_archive_not_to_the_server() -> None:
+    """Archives that share a PostgreSQL database (a schema each) never block each other's crawls or
+    schedulers; within one archive the second holder is refused."""
+    with pg_schema() as one, pg_schema() as other:
+        with locks.hold(one, "crawl:changing", busy="changing is being crawled"):
+            with locks.hold(other, "crawl:changing"), locks.hold(other, "scheduler"):
+                pass
+            with pytest.raises(locks.Busy, match="changing is being crawled by another process"):
+                with locks.hold(one, "crawl:changing", busy="changing is being crawled"):
+                    pass
