@@ -188,7 +188,9 @@ def test_browser_runs_no_script_from_archived_text(server: str, browser) -> None
     page.goto(f"{server}/speech/{hit['id']}")
     assert EVIL in page.inner_text("article")
     assert page.evaluate("typeof window.pwned") == "undefined"
-    page.click("text=sanitised view")
+    with page.expect_navigation():
+        page.click("text=sanitised view")
+    page.wait_for_load_state()
     assert "网络安全" in page.content()
     assert page.evaluate("typeof window.pwned2 + typeof window.pwned3") == "undefinedundefined"
     page.screenshot(path=SHOTS / "raw-capture.png")
