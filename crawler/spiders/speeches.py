@@ -1,10 +1,15 @@
 """The generic spider: list pages, pagination, sitemaps, feeds and multi-page articles, from a source file.
 
+A source file with URL patterns says which links are lists and which are articles. Without them the
+spider finds out itself (``crawler.discover``): it classifies each page it fetches, learns the
+site's address shapes, looks for sitemaps in robots.txt and feeds in the pages, and skips traps.
+
 Run it as ``speech-archive crawl NAME`` or ``scrapy crawl speeches -a source=NAME``.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from urllib.parse import urlparse
@@ -13,14 +18,15 @@ import scrapy
 from lxml import etree
 from scrapy.http import Response
 from scrapy.utils.sitemap import Sitemap
+from twisted.python.failure import Failure
 
 from archive.store import Fetched
 from cleaners.content import not_html
 from crawler.encoding import decode_html
-from crawler import revisit
+from crawler import discover, revisit
 from crawler.items import PageItem
 from crawler.sources import Source, load_source
-from crawler.urls import canonical, is_continuation
+from crawler.urls import article_stem, canonical, is_continuation
 
 NEXT_WORDS = ("下一页", "下页", "后一页", "下一頁", "下頁", "next", "›", "»", ">")
 
@@ -36,11 +42,28 @@ class SpeechSpider(scrapy.Spider):
         self.allowed_domains = list(self.source.allowed_domains)
         self.archived: dict[str, revisit.Archived] = {}
         self.skipped: set[str] = set()  # archived articles linked this run and not fetched
+        # discovery (no patterns in the source file): what the crawl learned and found on the way
+        self.discovering = not (self.source.article_patterns or self.source.list_patterns)
+        self.shapes = discover.Shapes()
+        self.seen: set[str] = set()
+        self.found: dict[str, list[str]] = {"sitemaps": [], "feeds": []}
+        self.traps: Counter[str] = Counter()
+        self.encodings: Counter[str] = Counter()
 
     async def start(self):  # noqa: ANN201 - Scrapy ≥ 2.13 start hook, an async generator of requests
         self.archived = revisit.archived_pages(self.settings.get("ARCHIVE_DB"), self.source.name)
+        for url in self.archived if self.discovering else ():
+            self.shapes.known(url)
         for url in self.source.start_urls:
-            yield scrapy.Request(url, callback=self.parse_listing)
+            if self.discovering:
+                self.seen.add(canonical(url))
+                yield self._discovery_request(url)
+            else:
+                yield scrapy.Request(url, callback=self.parse_listing)
+        if self.discovering and not self.source.sitemaps:  # look for them where sites announce them
+            for root in dict.fromkeys(f"{urlparse(u).scheme}://{urlparse(u).netloc}" for u in self.source.start_urls):
+                yield scrapy.Request(f"{root}/robots.txt", callback=self.parse_robots,
+                                     meta={"handle_httpstatus_list": [403, 404, 410]})
         for url in self.source.sitemaps:
             yield scrapy.Request(url, callback=self.parse_sitemap)
         for url in self.source.feeds:
@@ -59,11 +82,13 @@ class SpeechSpider(scrapy.Spider):
     def _is_listing(self, url: str) -> bool:
         return any(p.search(url) for p in self.source.list_patterns)
 
-    def _follow(self, url: str, lastmod: str | None = None) -> scrapy.Request | None:
+    def _follow(self, url: str, lastmod: str | None = None, anchor: str = "") -> scrapy.Request | None:
         url = canonical(url)
         if not self._allowed(url):
             self.crawler.stats.inc_value("crawl/link_denied")
             return None
+        if self.discovering:
+            return self._discover(url, lastmod, anchor)
         if self._is_article(url):
             return self._article_request(url, lastmod)
         if self._is_listing(url):
@@ -83,6 +108,38 @@ class SpeechSpider(scrapy.Spider):
         return scrapy.Request(url, callback=self.parse_article, headers=known.validators(),
                               meta={"handle_httpstatus_list": [304]})
 
+    def _discover(self, url: str, lastmod: str | None, anchor: str) -> scrapy.Request | None:
+        """Whether and how to fetch ``url`` when the source file names no patterns."""
+        if url in self.archived:
+            return self._article_request(url, lastmod)
+        stem = article_stem(url)
+        if url in self.seen or stem in self.seen:  # known, or a later page of a known article
+            return None
+        reason = discover.trap(url)
+        if reason:
+            self.seen.add(url)
+            self.traps[reason] += 1
+            self.crawler.stats.inc_value(f"discover/trap_skipped/{reason}")
+            return None
+        verdict = self.shapes.admit(url, force=discover.is_pagination(url, anchor))
+        if verdict == "skip":
+            self.crawler.stats.inc_value("discover/shape_skipped")
+            return None
+        self.seen.add(url)
+        return self._discovery_request(url) if verdict == "fetch" else None
+
+    def _discovery_request(self, url: str) -> scrapy.Request:
+        return scrapy.Request(url, callback=self.parse_page, errback=self.page_failed, meta={"shape_of": canonical(url)})
+
+    def _learn(self, response_or_request: Response | scrapy.Request, kind: str) -> Iterator[scrapy.Request]:
+        """Count a fetched page's kind and send the addresses its shape now lets through."""
+        url = response_or_request.meta.get("shape_of")
+        if url is None:
+            return
+        self.crawler.stats.inc_value(f"discover/{kind}")
+        for waiting in self.shapes.learn(url, kind):
+            yield self._discovery_request(waiting)
+
     # --- callbacks -----------------------------------------------------------------------------
     def parse_listing(self, response: Response) -> Iterator[scrapy.Request]:
         for href in response.css("a::attr(href)").getall():
@@ -90,12 +147,58 @@ class SpeechSpider(scrapy.Spider):
             if req is not None:
                 yield req
 
+    def parse_page(self, response: Response) -> Iterator[scrapy.Request | PageItem]:
+        """A page fetched to find out what it is: an article is archived, and every page's links,
+        feeds and next pages are followed as far as their shapes have earned."""
+        if not_html(response.body, response.headers.get("Content-Type", b"").decode("latin-1")):
+            yield from self._learn(response, discover.OTHER)
+            return
+        fetched, text = self._fetched(response)
+        self.encodings[fetched.encoding] += 1
+        sel = scrapy.Selector(text=text)
+        links = [(response.urljoin(a.attrib["href"]), "".join(a.css("::text").getall()))
+                 for a in sel.css("a[href]")]
+        kind = discover.classify(sel.root) if sel.root is not None else discover.OTHER
+        first = fetched.canonical_url
+        if kind == discover.ARTICLE:
+            self.seen.add(article_stem(first))
+            links = [(u, t) for u, t in links if not is_continuation(first, canonical(u))]
+        elif kind == discover.LIST and not any(canonical(u) not in self.seen and discover.title_like(t) for u, t in links):
+            kind = discover.OTHER  # a list that leads nowhere new: a calendar page, an archive of the same links
+        yield from self._learn(response, kind)
+        for href in sel.css('link[rel~="alternate"]').xpath("@href[contains(../@type, 'rss') or contains(../@type, 'atom')]").getall():
+            feed = canonical(response.urljoin(href))
+            if self._allowed(feed) and feed not in self.found["feeds"] and feed not in self.source.feeds:
+                self.found["feeds"].append(feed)
+                yield scrapy.Request(feed, callback=self.parse_feed)
+        for url, anchor in links:
+            req = self._follow(url, anchor=anchor)
+            if req is not None:
+                yield req
+        if kind == discover.ARTICLE:
+            yield from self._archive_article(response, fetched, text, sel)
+
+    def page_failed(self, failure: Failure) -> Iterator[scrapy.Request]:
+        """A dead link teaches its shape too (as a page that held nothing)."""
+        yield from self._learn(failure.request, discover.OTHER)
+
+    def parse_robots(self, response: Response) -> Iterator[scrapy.Request]:
+        """``Sitemap:`` lines of robots.txt; without any, the customary ``/sitemap.xml`` is tried."""
+        lines = response.text.splitlines() if response.status == 200 and hasattr(response, "text") else []
+        maps = [line.split(":", 1)[1].strip() for line in lines if line.lower().startswith("sitemap:")]
+        for url in maps or [response.urljoin("/sitemap.xml")]:
+            yield scrapy.Request(url, callback=self.parse_sitemap, meta={"handle_httpstatus_list": [403, 404, 410]})
+
     def parse_sitemap(self, response: Response) -> Iterator[scrapy.Request]:
+        if response.status != 200:
+            return
         try:
             sitemap = Sitemap(response.body)
         except (etree.XMLSyntaxError, ValueError):
             self.logger.warning("not a sitemap: %s", response.url)
             return
+        if response.url not in self.found["sitemaps"]:
+            self.found["sitemaps"].append(response.url)
         for entry in sitemap:
             loc = entry.get("loc", "")
             if sitemap.type == "sitemapindex":
@@ -141,7 +244,11 @@ class SpeechSpider(scrapy.Spider):
             yield PageItem(self.source.name, [self._fetched(response, binary=True)[0]], [""], not_html=what)
             return
         fetched, text = self._fetched(response)
-        sel = scrapy.Selector(text=text)
+        yield from self._archive_article(response, fetched, text, scrapy.Selector(text=text))
+
+    def _archive_article(self, response: Response, fetched: Fetched, text: str,
+                         sel: scrapy.Selector) -> Iterator[scrapy.Request | PageItem]:
+        """The article as an item (with its later pages), or a request for the address it names canonical."""
         declared = sel.css('link[rel="canonical"]::attr(href)').get()
         if declared:
             target = canonical(response.urljoin(declared))

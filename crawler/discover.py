@@ -1,0 +1,181 @@
+"""Finding a site's speeches with no URL patterns: what a fetched page is, what shape its address
+has, which shapes are worth fetching, and which addresses are traps.
+
+The evidence is the site's own pages. An article holds running Chinese prose in one main block; a
+list holds many links whose anchors read like titles. Each page classified teaches the crawl its
+address *shape* (the path with its numbers generalised): a shape that gave articles or lists is
+fetched freely, a shape that gave neither after a few tries is not fetched again. Pure functions
+and one small learner; the spider does the fetching.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from urllib.parse import parse_qsl, urlsplit
+
+from lxml import etree
+from scrapy.linkextractors import IGNORED_EXTENSIONS
+
+from cleaners.chars import count
+from cleaners.dom import main_block, text_of
+
+ARTICLE, LIST, OTHER = "article", "list", "other"
+BUDGET = 3  # pages of an unproven shape fetched before it is judged; a shape that gave nothing stops there
+MIN_PROSE = 200  # Chinese characters of running text in the main block that make an article
+MIN_TITLES = 5  # title-like links that make a list
+
+_CJK = re.compile(r"[\u4e00-\u9fff]")
+_SENTENCE_END = re.compile(r"[。！？!?]")
+_NUMBER = re.compile(r"\d+")
+_TOKEN = re.compile(r"(?=[A-Za-z_-]*\d)(?=[\d_-]*[A-Za-z])[A-Za-z\d_-]{12,}")  # ids and hashes, letters with digits
+_DATE = re.compile(r"^(?:19|20)\d\d[-/.]?(?:0?[1-9]|1[0-2])(?:[-/.]?(?:0?[1-9]|[12]\d|3[01]))?$")
+_BINARY = frozenset(IGNORED_EXTENSIONS)
+# Words a page's address uses for what is not a page of the site's own writing: searching, and
+# the visitor's own pages (log in, register, account). Matched as whole path segments or parameter names.
+_SEARCH_WORDS = frozenset({"search", "so", "sousuo", "query", "find"})
+_SEARCH_KEYS = frozenset({"q", "wd", "kw", "keyword", "keywords", "query", "search", "searchword", "word", "key"})
+_VISITOR_WORDS = re.compile(r"^(?:log(?:in|on|out)|sign(?:in|up|out)|register|reg|member|members|user|users|account|"
+                            r"passport|my|cart|denglu|zhuce|huiyuan|ucenter|uc|vip|pay|order)$", re.I)
+PAGINATION_WORDS = ("下一页", "下页", "上一页", "尾页", "末页", "首页", "next", "last", "»", "›")
+_PAGINATION_URL = re.compile(r"(?:(?:list|index|page)[_-]\d+\.\w{2,5}$|[?&](?:page|p|pn|pageno|pg)=\d+)", re.I)
+
+
+def shape(url: str) -> str:
+    """The address with what varies between pages of one kind generalised: numbers become ``{n}``,
+    long ids ``{id}``; the query keeps its parameter names, sorted. ``/a/2024/0312/1234.html`` and
+    ``/a/2023/1101/87.html`` share one shape; so do ``/show.asp?id=3`` and ``/show.asp?id=40``."""
+    parts = urlsplit(url)
+    path = _NUMBER.sub("{n}", _TOKEN.sub("{id}", parts.path))
+    query = sorted({f"{k}={{n}}" if v.isdigit() else f"{k}={{s}}" for k, v in parse_qsl(parts.query, keep_blank_values=True)})
+    return f"{parts.netloc}{path}" + ("?" + "&".join(query) if query else "")
+
+
+def shape_pattern(shape_: str) -> str:
+    """A regular expression for the addresses of ``shape_`` (for a source file the archivist keeps)."""
+    _, slash, rest = shape_.partition("/")
+    out = re.escape(slash + rest)
+    for name, regex in ((r"\{n\}", r"\d+"), (r"\{id\}", r"[\w-]+"), (r"\{s\}", r"[^&]*")):
+        out = out.replace(name, regex)
+    return r"^https?://[^/]+" + out + "$"
+
+
+def trap(url: str) -> str | None:
+    """Why ``url`` is not worth fetching whatever the site, or None: files that are not pages,
+    search results, the visitor's own pages, calendars (a date as a parameter) and paths that
+    repeat themselves (relative links resolved against their own page, without end)."""
+    parts = urlsplit(url)
+    segments = [s for s in parts.path.lower().split("/") if s]
+    last = segments[-1] if segments else ""
+    if "." in last and last.rsplit(".", 1)[1] in _BINARY:
+        return "file"
+    words = {re.sub(r"\.\w+$", "", s) for s in segments}
+    query = parse_qsl(parts.query, keep_blank_values=True)
+    if words & _SEARCH_WORDS or any(k.lower() in _SEARCH_KEYS for k, _ in query):
+        return "search"
+    if any(_VISITOR_WORDS.match(w) for w in words) or any(_VISITOR_WORDS.match(re.sub(r"\W", "", k)) for k, _ in query):
+        return "visitor"
+    if any(_DATE.match(v) for _, v in query):
+        return "calendar"
+    if max(Counter(segments).values(), default=0) >= 3 or _repeats(segments):
+        return "repeats"
+    return None
+
+
+def _repeats(segments: list[str]) -> bool:
+    """Whether the path ends in a run of segments said twice over (``/a/b/a/b``)."""
+    n = len(segments)
+    return any(segments[n - 2 * k:n - k] == segments[n - k:] for k in range(2, n // 2 + 1))
+
+
+def is_pagination(url: str, anchor: str) -> bool:
+    """A link to another page of the same list: by its words (下一页, 尾页, a page number) or its
+    address (``list_2.html``, ``index_3.html``, ``?page=4``)."""
+    label = anchor.strip().lower()
+    return bool(_PAGINATION_URL.search(url)) or label in PAGINATION_WORDS or label.isdigit() and len(label) <= 4
+
+
+def title_like(anchor: str) -> bool:
+    """A link's words read like a title: several Chinese characters and no sentence of their own."""
+    return count(_CJK, anchor) >= 5 and not _SENTENCE_END.search(anchor.rstrip("。"))
+
+
+def classify(root: etree._Element) -> str:
+    """ARTICLE when the page's main block holds running prose (sentences, not links); LIST when it
+    holds many title-like links; OTHER otherwise."""
+    block = main_block(root, MIN_PROSE)
+    if block is not None:
+        prose = text_of(block)
+        linked = sum(len(text_of(a)) for a in block.iter("a"))
+        if count(_CJK, prose) - linked >= MIN_PROSE and len(_SENTENCE_END.findall(prose)) >= 3 and linked < 0.3 * len(prose):
+            return ARTICLE
+    titles = sum(title_like(text_of(a)) for a in root.iter("a"))
+    return LIST if titles >= MIN_TITLES else OTHER
+
+
+@dataclass
+class ShapeRecord:
+    """What the crawl has learned of one address shape."""
+
+    seen: Counter[str] = field(default_factory=Counter)  # pages of each kind
+    streak: int = 0  # pages in a row that gave neither an article nor a list with new links
+    in_flight: int = 0
+    waiting: list[str] = field(default_factory=list)
+
+    @property
+    def proven(self) -> bool:
+        return bool(self.seen[ARTICLE] or self.seen[LIST]) and not self.barren
+
+    @property
+    def barren(self) -> bool:
+        """Not fetched again: a shape that gave no article and nothing new for ``BUDGET`` pages in a
+        row (never proven, or a list that stopped leading anywhere: a calendar, an archive by date),
+        or an article shape whose last ``4 × BUDGET`` pages were all something else."""
+        return self.streak >= (4 * BUDGET if self.seen[ARTICLE] else BUDGET)
+
+
+@dataclass
+class Shapes:
+    """The shapes of one crawl, learned as pages are classified."""
+
+    records: dict[str, ShapeRecord] = field(default_factory=dict)
+
+    def admit(self, url: str, force: bool = False) -> str:
+        """``fetch`` (send it now), ``wait`` (its shape is being tried; decide when it is judged) or
+        ``skip`` (its shape is barren). ``force``: fetch unless barren (the next page of a list)."""
+        rec = self.records.setdefault(shape(url), ShapeRecord())
+        if rec.barren:
+            return "skip"
+        if force or rec.proven or rec.in_flight < BUDGET:
+            rec.in_flight += 1
+            return "fetch"
+        rec.waiting.append(url)
+        return "wait"
+
+    def learn(self, url: str, kind: str) -> list[str]:
+        """Record a fetched page's kind; returns the waiting addresses its shape now lets through
+        (all of them once proven, the next few while still unproven, none once barren)."""
+        rec = self.records.setdefault(shape(url), ShapeRecord())
+        rec.in_flight = max(0, rec.in_flight - 1)
+        rec.seen[kind] += 1
+        rec.streak = rec.streak + 1 if kind == OTHER else 0
+        if rec.barren:
+            rec.waiting.clear()
+            return []
+        take = len(rec.waiting) if rec.proven else max(0, BUDGET - rec.in_flight)
+        released, rec.waiting = rec.waiting[:take], rec.waiting[take:]
+        rec.in_flight += len(released)
+        return released
+
+    def known(self, url: str) -> None:
+        """An article the archive holds already (not fetched again): its shape is an article shape."""
+        self.records.setdefault(shape(url), ShapeRecord()).seen[ARTICLE] += 1
+
+    def learned(self, kind: str) -> list[tuple[str, int]]:
+        """Shapes that held mostly pages of ``kind``, with how many, most first."""
+        out = [(s, r.seen[kind]) for s, r in self.records.items() if r.seen[kind] and r.seen[kind] * 2 >= r.seen.total()]
+        return sorted(out, key=lambda x: -x[1])
+
+    def barren(self) -> list[str]:
+        return [s for s, r in self.records.items() if r.barren]
