@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 import settings
-from archive import dedup, locks, store
+from archive import dedup, health, locks, store
 from archive.db import ArchiveError, open_archive, sessions
 from archive.export import FORMATS, export, write_atomic
 from archive.groups import members, versions
@@ -118,6 +118,12 @@ def crawl(ctx: click.Context, source: str, base_url: str | None, log_level: str,
     click.echo(f"crawl of {src.name}: {stats.get('finish_reason', 'finished')}; "
                f"{stats.get('archive/pages', 0)} pages, {stats.get('archive/stored', 0)} new speeches, "
                f"{stats.get('archive/duplicate', 0)} duplicates, {stats.get('clean/failed', 0)} pages failed cleaning")
+    run_id = stats.get("archive/run_id")
+    if run_id is not None:
+        with _session(ctx) as session:
+            run = session.get(CrawlRun, run_id)
+            if run is not None and run.status == "degraded":
+                click.echo(f"warning: run {run_id} is degraded: {run.stats.get('degraded')}", err=True)
 
 
 def _explain(result: CleanResult) -> list[str]:
@@ -310,7 +316,8 @@ def search_cmd(ctx: click.Context, query: str, filters: Filters, limit: int, ord
 @user_errors
 def export_cmd(ctx: click.Context, fmt: str, out: Path, query: str | None, bom: bool, segment: bool,
                since: datetime | None, cursor: Path | None, filters: Filters) -> None:
-    """Export speeches as JSONL, CSV or Parquet (streamed; atomic; a manifest beside each file)."""
+    """Export speeches as JSONL, CSV or Parquet, or their raw captures as WARC 1.1 (streamed; atomic;
+    a manifest beside each file)."""
     session = _session(ctx)
     if since and cursor:
         raise click.UsageError("give --since or --cursor, not both")
@@ -324,7 +331,8 @@ def export_cmd(ctx: click.Context, fmt: str, out: Path, query: str | None, bom: 
     result = export(session, fmt, out, filters, bom=bom, progress=progress, query=query, segment=segment)
     if cursor and result.cursor_to:
         write_atomic(cursor, json.dumps({"updated_at": result.cursor_to}) + "\n")
-    click.echo(f"wrote {result.rows} speeches to {out} (manifest {result.manifest.name})")
+    what = "captures" if fmt == "warc" else "speeches"
+    click.echo(f"wrote {result.rows} {what} to {out} (manifest {result.manifest.name})")
 
 
 @main.command()
@@ -335,17 +343,16 @@ def export_cmd(ctx: click.Context, fmt: str, out: Path, query: str | None, bom: 
 def runs(ctx: click.Context, source_name: str | None, limit: int) -> None:
     """Crawl history: status, duration, pages, new speeches, duplicates, flags, errors."""
     session = _session(ctx)
-    stmt = select(CrawlRun).join(Source).order_by(CrawlRun.id.desc()).limit(limit)
-    if source_name:
-        stmt = stmt.where(Source.name == source_name)
     click.echo(f"{'run':>4} {'source':<12} {'started (UTC)':<20} {'status':<12} {'secs':>6} {'pages':>6} "
                f"{'new':>5} {'dups':>5} {'flags':>5} {'errors':>6} {'no-speech':>9}")
-    for r in session.scalars(stmt):
+    for r in health.recent_runs(session, limit, source_name):
         secs = (r.finished_at - r.started_at).total_seconds() if r.finished_at else 0
         stats = r.stats or {}
         rejected = int(stats.get("clean/not_html", 0)) + int(stats.get("clean/not_prose", 0))
         click.echo(f"{r.id:>4} {r.source.name:<12} {r.started_at:%Y-%m-%d %H:%M:%S}  {r.status:<12} {secs:>6.1f} "
                    f"{r.pages:>6} {r.speeches_new:>5} {r.duplicates:>5} {r.flagged:>5} {r.errors:>6} {rejected:>9}")
+        if stats.get("degraded"):
+            click.echo(f"{'':>5}degraded: {stats['degraded']}")
 
 
 def summary(session: Session) -> dict[str, int]:
@@ -536,6 +543,37 @@ def scheduler_cmd(ctx: click.Context, sources_dir: Path) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     open_archive(ctx.obj["db"]).dispose()
     run_forever(ctx.obj["db"], sources_dir)
+
+
+@main.group()
+def sources() -> None:
+    """Source files: one per site, under the sources folder."""
+
+
+@sources.command("init")
+@click.argument("url")
+@click.option("--name", help="The source's name (default: from the site's host).")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path),
+              help="Where to write the source file (default: SOURCES_DIR/NAME.toml).")
+@click.option("--requests", "budget", default=60, show_default=True, type=click.IntRange(1, 1000),
+              help="Pages the sample may fetch.")
+@click.option("--force", is_flag=True, help="Overwrite an existing source file.")
+@user_errors
+def sources_init(url: str, name: str | None, out: Path | None, budget: int, force: bool) -> None:
+    """Crawl a small sample of the site at URL (archiving nothing), say what it found, and write a
+    commented source file with the address patterns it learned."""
+    from crawler.survey import name_for, report, survey, write_source
+
+    if urlparse(url).scheme not in ("http", "https") or not urlparse(url).hostname:
+        raise click.BadParameter(f"{url!r} is not an http(s) address", param_hint="URL")
+    name = name or name_for(url)
+    out = out or Path(str(settings.get("sources_dir"))) / f"{name}.toml"
+    if out.exists() and not force:
+        raise SourceError(f"{out} exists already; give another --out or --force")
+    found = survey(url, budget)
+    for line in report(found):
+        click.echo(line)
+    click.echo(f"wrote {write_source(found, name, out, force=True)}: review it, then `speech-archive crawl {out}`")
 
 
 @main.group()

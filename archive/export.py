@@ -1,4 +1,5 @@
-"""Exports for analysis pipelines: JSONL, CSV and Parquet, streamed in batches.
+"""Exports for analysis pipelines — JSONL, CSV and Parquet — and for archivists — the raw captures
+as WARC — streamed in batches.
 
 Rows are read with ``yield_per`` and written as they come, so memory stays flat; the file is
 written under a temporary name and renamed only when complete, so an interrupted export never
@@ -16,15 +17,16 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
-from archive.models import DupGroup, Speech, as_utc
+from archive import warc
+from archive.models import Capture, DupGroup, Speech, as_utc
 from archive.search import Filters, Query, apply_filters, matching_ids, parse_query
 from archive.segment import require_segmenter, segmenter
 from cleaners.chars import to_simplified
 
-FORMATS = ("jsonl", "csv", "parquet")
+FORMATS = ("jsonl", "csv", "parquet", "warc")
 SCHEMA_VERSION = "2"
 
 
@@ -158,6 +160,29 @@ class ExportResult:
     cursor_to: str | None  # the latest updated_at exported: where the next incremental export starts
 
 
+def _matching(session: Session, filters: Filters, query: Query | None, column) -> Select:  # noqa: ANN001
+    """``column`` (of Speech) of the speeches passing ``filters`` and containing ``query``."""
+    stmt = apply_filters(select(column), filters)
+    return stmt if query is None else stmt.where(Speech.id.in_(matching_ids(query, session.get_bind().dialect.name)))
+
+
+def captures(session: Session, filters: Filters, query: Query | None, batch: int = 200) -> Iterator[Capture]:
+    """The captures holding a matching speech, with the later pages of theirs, oldest first; with
+    no filter and no query, every capture (pages that gave no speech too: an archive keeps them)."""
+    stmt = select(Capture).order_by(Capture.id)
+    if filters != Filters() or query is not None:
+        held = _matching(session, filters, query, Speech.capture_id)
+        stmt = stmt.where(or_(Capture.id.in_(held), Capture.root_id.in_(held)))
+    for capture in session.scalars(stmt.execution_options(yield_per=batch)):
+        yield capture
+        session.expunge(capture.blob)  # a streamed entity would stay in the identity map
+        session.expunge(capture)
+
+
+def _latest_change(session: Session, filters: Filters, query: Query | None) -> datetime | None:
+    return session.scalar(_matching(session, filters, query, func.max(Speech.updated_at)))
+
+
 def _sha256(path: Path) -> str:
     digest = hashlib.sha256()
     with path.open("rb") as fh:
@@ -197,8 +222,12 @@ def export(session: Session, fmt: str, out: Path, filters: Filters | None = None
             yield row
 
     try:
-        kwargs = {"bom": bom} if fmt == "csv" else {}
-        n = WRITERS[fmt](tmp, counted(rows(session, filters, query=parsed, segment=segment)), segment=segment, **kwargs)
+        if fmt == "warc":
+            n = warc.write_warc(tmp, captures(session, filters, parsed), out.name)
+            latest[:] = [utc_iso(_latest_change(session, filters, parsed))] if n else []
+        else:
+            kwargs = {"bom": bom} if fmt == "csv" else {}
+            n = WRITERS[fmt](tmp, counted(rows(session, filters, query=parsed, segment=segment)), segment=segment, **kwargs)
         os.replace(tmp, out)
     finally:
         tmp.unlink(missing_ok=True)
@@ -207,7 +236,7 @@ def export(session: Session, fmt: str, out: Path, filters: Filters | None = None
     manifest = out.with_name(out.name + ".manifest.json")
     write_atomic(manifest, json.dumps({
         "schema_version": SCHEMA_VERSION, "format": fmt, "created_at": utc_iso(datetime.now(UTC)),
-        "columns": list(fields(segment)),
+        "columns": [] if fmt == "warc" else list(fields(segment)),
         "filters": {"query": query or None,
                     **{k: (utc_iso(v) if isinstance(v, datetime) else v) for k, v in asdict(filters).items()}},
         "rows": n, "files": [{"path": out.name, "bytes": out.stat().st_size, "sha256": _sha256(out)}],

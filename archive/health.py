@@ -20,7 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 import settings
-from archive.models import CrawlRun
+from archive.models import CrawlRun, Source, Speech
 
 log = logging.getLogger("speech-archive.health")
 HISTORY = 10  # earlier runs the baseline is taken from
@@ -35,15 +35,24 @@ class RunMetrics:
     flagged: int
     requests: int
     errors: int
+    forbidden: int = 0  # requests robots.txt forbade
 
 
-def degraded_reasons(run: RunMetrics, history: list[RunMetrics]) -> list[str]:
-    """Why ``run`` looks broken, judged against ``history`` (earlier healthy runs, newest first)."""
+
+def degraded_reasons(run: RunMetrics, history: list[RunMetrics], holds_speeches: bool = True) -> list[str]:
+    """Why ``run`` looks broken, judged against ``history`` (earlier healthy runs, newest first).
+    ``holds_speeches``: whether the archive holds any speech of the source (after this run); a
+    crawl that leaves it empty found nothing, which is a finding, never a success."""
     reasons = []
+    if not holds_speeches and not run.archived:
+        if run.forbidden:
+            reasons.append(f"no speech archived: robots.txt forbade {run.forbidden} of {run.requests + run.forbidden} requests")
+        else:
+            reasons.append(f"no speech archived: no article page found in {run.requests} requests")
     if run.requests and run.errors / run.requests > 0.2:
         reasons.append(f"HTTP errors on {run.errors} of {run.requests} requests")
     if run.archived and not run.speeches:
-        reasons.append(f"{run.archived} new pages gave no speech (layout change?)")
+        reasons.append(f"{run.archived} new pages gave no speech (all filtered as not speeches; layout change?)")
     if not history:
         return reasons
     seen = statistics.median(h.articles for h in history)
@@ -110,7 +119,7 @@ def metrics_of(stats: dict) -> RunMetrics:
                                                          "crawl/not_modified"))
     return RunMetrics(articles=seen, archived=archived, speeches=stored, mean_chars=float(stats.get("archive/chars", 0)) / stored if stored else 0.0,
                       flagged=int(stats.get("clean/flagged", 0)), requests=int(stats.get("downloader/request_count", 0)),
-                      errors=int(stats.get("archive/errors", 0)))
+                      errors=int(stats.get("archive/errors", 0)), forbidden=int(stats.get("robotstxt/forbidden", 0)))
 
 
 
@@ -121,7 +130,7 @@ def combined(metrics: list[RunMetrics]) -> RunMetrics:
                       speeches=speeches,
                       mean_chars=sum(m.mean_chars * m.speeches for m in metrics) / speeches if speeches else 0.0,
                       flagged=sum(m.flagged for m in metrics), requests=sum(m.requests for m in metrics),
-                      errors=sum(m.errors for m in metrics))
+                      errors=sum(m.errors for m in metrics), forbidden=sum(m.forbidden for m in metrics))
 
 
 def _crawl_key(run: CrawlRun) -> str:
@@ -140,7 +149,8 @@ def judge(session: Session, runs: list[CrawlRun]) -> list[str]:
     for run in earlier:
         crawls.setdefault(_crawl_key(run), []).append(metrics_of(run.stats))
     history = [combined(m) for m in list(crawls.values())[:HISTORY]]
-    reasons = degraded_reasons(combined([metrics_of(r.stats) for r in runs]), history)
+    holds = session.scalar(select(Speech.id).where(Speech.source_id == runs[0].source_id).limit(1)) is not None
+    reasons = degraded_reasons(combined([metrics_of(r.stats) for r in runs]), history, holds)
     for run in runs if reasons else []:
         run.status = "degraded"
         run.stats = {**run.stats, "degraded": "; ".join(reasons)}
@@ -152,3 +162,9 @@ def alert_degraded(source: str, runs: list[CrawlRun], reasons: list[str]) -> lis
     stats = [{k: v for k, v in r.stats.items() if "/" in k} for r in runs]
     return alert({"event": "run_degraded", "run_id": runs[0].id, "run_ids": [r.id for r in runs], "source": source,
                   "reasons": reasons, "stats": stats[0] if len(stats) == 1 else stats})
+
+
+def recent_runs(session: Session, limit: int, source: str | None = None) -> list[CrawlRun]:
+    """The newest ``limit`` crawl runs, of one source or of all."""
+    stmt = select(CrawlRun).join(Source).order_by(CrawlRun.id.desc()).limit(limit)
+    return list(session.scalars(stmt.where(Source.name == source) if source else stmt))

@@ -275,7 +275,7 @@ def link_targets(el: etree._Element) -> None:
         a.drop_tag()
 
 
-_PARAGRAPH_TAGS = {"p", "div", "td", "section", "article", "li", "font", "span", "pre", "blockquote", "dd"}
+PARAGRAPH_TAGS = {"p", "div", "td", "section", "article", "li", "font", "span", "pre", "blockquote", "dd"}
 _CJK_RUN = re.compile(r"[\u4e00-\u9fff]+")
 
 
@@ -325,7 +325,7 @@ def main_block(root: etree._Element, min_chars: int = 200) -> etree._Element | N
     None when no container holds ``min_chars``."""
     scores: dict[etree._Element, float] = {}
     own: dict[etree._Element, int] = {}
-    for el in root.iter(*_PARAGRAPH_TAGS):
+    for el in root.iter(*PARAGRAPH_TAGS):
         n = count(_CJK_RUN, _own_text(el))
         if n < 10:
             continue
@@ -372,7 +372,7 @@ class _Content(dict):
         self.own = own
 
     def __missing__(self, el: etree._Element) -> int:
-        self[el] = total = sum(self.own.get(d, 0) for d in el.iter(*_PARAGRAPH_TAGS))
+        self[el] = total = sum(self.own.get(d, 0) for d in el.iter(*PARAGRAPH_TAGS))
         return total
 
 

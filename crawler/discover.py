@@ -19,7 +19,7 @@ from lxml import etree
 from scrapy.linkextractors import IGNORED_EXTENSIONS
 
 from cleaners.chars import count
-from cleaners.dom import main_block, text_of
+from cleaners.dom import PARAGRAPH_TAGS, main_block, text_of
 
 ARTICLE, LIST, OTHER = "article", "list", "other"
 BUDGET = 3  # pages of an unproven shape fetched before it is judged; a shape that gave nothing stops there
@@ -56,7 +56,7 @@ def shape_pattern(shape_: str) -> str:
     """A regular expression for the addresses of ``shape_`` (for a source file the archivist keeps)."""
     _, slash, rest = shape_.partition("/")
     out = re.escape(slash + rest)
-    for name, regex in ((r"\{n\}", r"\d+"), (r"\{id\}", r"[\w-]+"), (r"\{s\}", r"[^&]*")):
+    for name, regex in ((r"\{n\}", r"\d+"), (r"\{id\}", r"[\w-]+"), (r"\{w\}", r"[\w-]+"), (r"\{s\}", r"[^&]*")):
         out = out.replace(name, regex)
     return r"^https?://[^/]+" + out + "$"
 
@@ -103,20 +103,34 @@ def title_like(anchor: str) -> bool:
 
 def classify(root: etree._Element) -> str:
     """ARTICLE when the page's main block holds running prose (sentences, not links); LIST when it
-    holds many title-like links; OTHER otherwise."""
+    holds many title-like links (a block of summaries, each under its link, is a list too); OTHER
+    otherwise."""
     block = main_block(root, MIN_PROSE)
+    titles = sum(title_like(text_of(a)) for a in root.iter("a"))
     if block is not None:
         prose = text_of(block)
         linked = sum(len(text_of(a)) for a in block.iter("a"))
-        if count(_CJK, prose) - linked >= MIN_PROSE and len(_SENTENCE_END.findall(prose)) >= 3 and linked < 0.3 * len(prose):
+        linked_titles = sum(title_like(text_of(a)) for a in block.iter("a"))
+        paragraphs = sum(1 for el in block.iter(*PARAGRAPH_TAGS) if count(_CJK, text_of(el)) >= 10)
+        summaries = linked_titles >= MIN_TITLES and 2 * linked_titles >= paragraphs
+        if (not summaries and count(_CJK, prose) - linked >= MIN_PROSE and len(_SENTENCE_END.findall(prose)) >= 3
+                and linked < 0.3 * len(prose)):
             return ARTICLE
-    titles = sum(title_like(text_of(a)) for a in root.iter("a"))
     return LIST if titles >= MIN_TITLES else OTHER
+
+
+def family(shape_: str) -> str:
+    """The shape with the name of its last path segment generalised as well: ``/tag/lingdao.html``
+    and ``/tag/anquan.html`` (pages named by words, not numbers) are one family."""
+    path, q, query = shape_.partition("?")
+    head, slash, last = path.rpartition("/")
+    stem, dot, ext = last.partition(".")
+    return f"{head}{slash}{{w}}{dot}{ext}{q}{query}" if stem else shape_
 
 
 @dataclass
 class ShapeRecord:
-    """What the crawl has learned of one address shape."""
+    """What the crawl has learned of one address shape (or family of shapes)."""
 
     seen: Counter[str] = field(default_factory=Counter)  # pages of each kind
     streak: int = 0  # pages in a row that gave neither an article nor a list with new links
@@ -134,48 +148,66 @@ class ShapeRecord:
         or an article shape whose last ``4 × BUDGET`` pages were all something else."""
         return self.streak >= (4 * BUDGET if self.seen[ARTICLE] else BUDGET)
 
+    def learn(self, kind: str, useful: bool) -> None:
+        self.seen[kind] += 1
+        self.streak = 0 if useful and kind != OTHER else self.streak + 1
+
 
 @dataclass
 class Shapes:
     """The shapes of one crawl, learned as pages are classified."""
 
     records: dict[str, ShapeRecord] = field(default_factory=dict)
+    families: dict[str, ShapeRecord] = field(default_factory=dict)
+
+    def _records(self, url: str) -> tuple[ShapeRecord, ShapeRecord]:
+        key = shape(url)
+        return self.records.setdefault(key, ShapeRecord()), self.families.setdefault(family(key), ShapeRecord())
 
     def admit(self, url: str, force: bool = False) -> str:
         """``fetch`` (send it now), ``wait`` (its shape is being tried; decide when it is judged) or
-        ``skip`` (its shape is barren). ``force``: fetch unless barren (the next page of a list)."""
-        rec = self.records.setdefault(shape(url), ShapeRecord())
-        if rec.barren:
+        ``skip`` (its shape is barren, or an untried shape of a barren family). An unproven shape
+        has ``BUDGET`` pages fetched in all until one proves it. ``force``: fetch unless barren
+        (the next page of a list)."""
+        rec, fam = self._records(url)
+        if rec.barren or not rec.proven and fam.barren:
             return "skip"
-        if force or rec.proven or rec.in_flight < BUDGET:
+        if force or rec.proven or rec.seen.total() + rec.in_flight < BUDGET:
             rec.in_flight += 1
             return "fetch"
         rec.waiting.append(url)
         return "wait"
 
-    def learn(self, url: str, kind: str) -> list[str]:
-        """Record a fetched page's kind; returns the waiting addresses its shape now lets through
-        (all of them once proven, the next few while still unproven, none once barren)."""
-        rec = self.records.setdefault(shape(url), ShapeRecord())
+    def learn(self, url: str, kind: str, useful: bool = True) -> list[str]:
+        """Record a fetched page's kind (``useful``: it led somewhere new); returns the waiting
+        addresses its shape now lets through (all once proven, the next few while still unproven,
+        none once barren)."""
+        rec, fam = self._records(url)
         rec.in_flight = max(0, rec.in_flight - 1)
-        rec.seen[kind] += 1
-        rec.streak = rec.streak + 1 if kind == OTHER else 0
+        rec.learn(kind, useful)
+        fam.learn(kind, useful)
         if rec.barren:
             rec.waiting.clear()
             return []
-        take = len(rec.waiting) if rec.proven else max(0, BUDGET - rec.in_flight)
+        take = len(rec.waiting) if rec.proven else max(0, BUDGET - rec.seen.total() - rec.in_flight)
         released, rec.waiting = rec.waiting[:take], rec.waiting[take:]
         rec.in_flight += len(released)
         return released
 
     def known(self, url: str) -> None:
         """An article the archive holds already (not fetched again): its shape is an article shape."""
-        self.records.setdefault(shape(url), ShapeRecord()).seen[ARTICLE] += 1
+        for rec in self._records(url):
+            rec.seen[ARTICLE] += 1
 
     def learned(self, kind: str) -> list[tuple[str, int]]:
-        """Shapes that held mostly pages of ``kind``, with how many, most first."""
-        out = [(s, r.seen[kind]) for s, r in self.records.items() if r.seen[kind] and r.seen[kind] * 2 >= r.seen.total()]
-        return sorted(out, key=lambda x: -x[1])
+        """Shapes that held mostly pages of ``kind``, with how many, most first; shapes of one
+        family named by words (tag pages, sections) are given as their family."""
+        mostly = {s: r.seen[kind] for s, r in self.records.items() if r.seen[kind] and r.seen[kind] * 2 >= r.seen.total()}
+        members = Counter(family(s) for s in mostly)
+        out: Counter[str] = Counter()
+        for s, n in mostly.items():
+            out[family(s) if members[family(s)] >= 2 else s] += n
+        return out.most_common()
 
     def barren(self) -> list[str]:
         return [s for s, r in self.records.items() if r.barren]

@@ -173,3 +173,49 @@ def test_bad_incremental_options(cli, tmp_path: Path, args: list[str], message: 
     result = run_cli(cli, "--db", f"sqlite:///{tmp_path / 'a.sqlite3'}", "export", "--format", "jsonl",
                      "--out", str(tmp_path / "x.jsonl"), "--cursor", str(bad))
     assert result.returncode == 2 and "is not one this command wrote" in result.stderr
+
+
+def test_warc_holds_each_capture_as_fetched_and_replays(db_url: str, cli, tmp_path: Path) -> None:  # noqa: ANN001
+    """Request and response records per capture, read back and replayed with warcio (the library
+    pywb and Browsertrix use); a filter narrows it like any export."""
+    from warcio.archiveiterator import ArchiveIterator
+
+    from archive.db import open_archive, sessions
+    from archive.models import Capture
+    from archive.store import raw_body
+    from tests.sites import GbkSite
+
+    with GbkSite() as site:
+        source = site.source_file(tmp_path)
+        assert run_cli(cli, "--db", db_url, "crawl", str(source), timeout=300).returncode == 0
+    out = tmp_path / "captures.warc.gz"
+    result = run_cli(cli, "--db", db_url, "export", "--format", "warc", "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    engine = open_archive(db_url)
+    with sessions(engine)() as session:
+        stored = {c.final_url: (c, raw_body(c)) for c in session.scalars(select(Capture))}
+    engine.dispose()
+    responses, requests = {}, {}
+    with out.open("rb") as fh:
+        records = list(ArchiveIterator(fh, check_digests="raise"))
+    with out.open("rb") as fh:  # replay: every response's payload as served, read record by record
+        for record in ArchiveIterator(fh):
+            uri = record.rec_headers.get_header("WARC-Target-URI")
+            if record.rec_type == "response":
+                responses[uri] = (record.http_headers, record.content_stream().read(),
+                                  record.rec_headers.get_header("WARC-Date"), record.rec_headers.get_header("WARC-Record-ID"))
+            elif record.rec_type == "request":
+                requests[uri] = record.rec_headers.get_header("WARC-Concurrent-To")
+    assert records[0].rec_type == "warcinfo" and records[0].rec_headers.protocol == "WARC/1.1"
+    assert set(responses) == set(requests) == set(stored) and len(stored) == 12  # the speech pages (lists are not kept)
+    for uri, (capture, body) in stored.items():
+        headers, payload, date, record_id = responses[uri]
+        assert payload == body and requests[uri] == record_id
+        assert headers.get_statuscode() == "200" and headers.get_header("Content-Type") == "text/html"
+        assert date.startswith(capture.fetched_at.strftime("%Y-%m-%dT%H:%M:%S"))
+    speech_page = next(u for u in stored if "show.asp" in u)
+    assert "讲话" in responses[speech_page][1].decode("gbk")
+    manifest = json.loads((tmp_path / "captures.warc.gz.manifest.json").read_text(encoding="utf-8"))
+    assert manifest["format"] == "warc" and manifest["rows"] == len(stored)
+    narrowed = run_cli(cli, "--db", db_url, "export", "--format", "warc", "--out", str(out), "--query", "no such words here")
+    assert narrowed.returncode == 0 and "wrote 0 captures" in narrowed.stdout

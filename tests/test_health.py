@@ -36,6 +36,17 @@ def test_what_makes_a_run_degraded(run: RunMetrics, needle: str) -> None:
     assert any(needle in r for r in degraded_reasons(run, [USUAL] * 5))
 
 
+def test_a_crawl_that_leaves_a_source_without_speeches_is_degraded_whatever_its_history() -> None:
+    nothing = RunMetrics(articles=0, archived=0, speeches=0, mean_chars=0, flagged=0, requests=13, errors=0)
+    assert degraded_reasons(nothing, [], holds_speeches=False) == ["no speech archived: no article page found in 13 requests"]
+    forbidden = RunMetrics(0, 0, 0, 0, 0, 2, 0, forbidden=11)
+    assert degraded_reasons(forbidden, [], holds_speeches=False) == ["no speech archived: robots.txt forbade 11 of 13 requests"]
+    assert degraded_reasons(nothing, [], holds_speeches=True) == []  # a first crawl has no history to compare
+    filtered = RunMetrics(articles=4, archived=4, speeches=0, mean_chars=0, flagged=0, requests=6, errors=0)
+    assert degraded_reasons(filtered, [], holds_speeches=False) == [
+        "4 new pages gave no speech (all filtered as not speeches; layout change?)"]
+
+
 def test_a_degraded_crawl_posts_to_the_webhook(tmp_path: Path, demo_site, cli, webhook: list[dict]) -> None:  # noqa: ANN001
     db = f"sqlite:///{tmp_path / 'a.sqlite3'}"
     demo = (ROOT / "sources" / "demo.toml").read_text(encoding="utf-8").replace(

@@ -121,7 +121,7 @@ def test_api_concordance_csv_and_export(server: str) -> None:
 def test_openapi_describes_the_api(server: str) -> None:
     spec = json.loads(get(server, "/api/openapi.json")[2])
     assert {"/api/search", "/api/speech/{speech_id}", "/api/group/{group_id}", "/api/concordance",
-            "/api/export"} <= set(spec["paths"])
+            "/api/export", "/api/runs"} <= set(spec["paths"])
 
 
 def test_page_text_is_escaped_and_raw_view_is_sandboxed(server: str) -> None:
@@ -220,7 +220,7 @@ def test_a_host_this_archive_is_not_served_under_is_refused(server: str) -> None
     assert _request(server, "/healthz", host="localhost")[0] == 200
 
 
-@pytest.mark.parametrize("path", ["/", "/concordance", "/api/search?q=x"])
+@pytest.mark.parametrize("path", ["/", "/concordance", "/runs", "/api/search?q=x"])
 def test_every_response_carries_a_strict_policy(server: str, path: str) -> None:
     _, headers, _ = get(server, path)
     policy = headers["content-security-policy"]
@@ -258,3 +258,24 @@ def test_api_docs_are_served_by_the_app_itself(server: str) -> None:
     assert status == 200 and "/api/search" in page and "/api/openapi.json" in page
     assert "<script" not in page and "cdn" not in page.lower()
     assert "script-src 'none'" in headers["content-security-policy"]
+
+
+def test_runs_page_says_why_a_run_is_degraded(tmp_path: Path) -> None:
+    from archive import store
+    from archive.health import judge
+
+    url = f"sqlite:///{tmp_path / 'r.sqlite3'}"
+    engine = open_archive(url, writer=True)
+    with sessions(engine)() as session:
+        source = store.ensure_source(session, "newsite", {})
+        run = store.start_run(session, source)
+        store.finish_run(session, run, "finished", {"downloader/request_count": 7, "robotstxt/forbidden": 5})
+        judge(session, [run])
+        session.commit()
+    engine.dispose()
+    with serving(url) as base:
+        page = get(base, "/runs")[2].decode()
+        runs = json.loads(get(base, "/api/runs", limit=5)[2])
+    assert "newsite" in page and "degraded" in page and "robots.txt forbade 5 of 12 requests" in page
+    assert runs == [{**runs[0], "source": "newsite", "status": "degraded",
+                     "degraded": "no speech archived: robots.txt forbade 5 of 12 requests"}]

@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 
 import settings
 from archive import groups
+from archive.health import recent_runs
 from archive.concordance import SORTS, concordance, to_csv
 from archive.db import open_archive, sessions
 from archive.export import csv_row, fields, rows
@@ -37,6 +38,7 @@ from archive.search import Query as SearchQuery
 from archive.store import raw_body
 
 PER_PAGE = 20
+RUNS_SHOWN = 100
 TEMPLATES = Jinja2Templates(directory=Path(__file__).resolve().parent / "templates")
 RAW_POLICY = "sandbox; default-src 'none'; style-src 'unsafe-inline'; img-src data:"
 
@@ -256,6 +258,16 @@ def create_app(db_url: str | None = None) -> FastAPI:
                                    "type": _schema_type(p.get("schema", {}))} for p in op.get("parameters", [])]}
                       for path, item in spec["paths"].items() for method, op in item.items()]
         return TEMPLATES.TemplateResponse(request, "api_docs.html", {"spec": spec, "operations": operations})
+
+    @app.get("/runs", response_class=HTMLResponse, include_in_schema=False)
+    def runs_page(request: Request, session: Db) -> Response:
+        return TEMPLATES.TemplateResponse(request, "runs.html", {"runs": recent_runs(session, RUNS_SHOWN)})
+
+    @app.get("/api/runs", summary="The newest crawl runs, with why a degraded run looks wrong")
+    def api_runs(session: Db, limit: Annotated[int, Query(ge=1, le=1000)] = RUNS_SHOWN) -> list[dict]:
+        return [{"id": r.id, "source": r.source.name, "started_at": r.started_at.isoformat(), "status": r.status,
+                 "pages": r.pages, "speeches_new": r.speeches_new, "errors": r.errors,
+                 "degraded": (r.stats or {}).get("degraded")} for r in recent_runs(session, limit)]
 
     @app.get("/healthz", include_in_schema=False)
     def health(session: Db) -> PlainTextResponse:

@@ -34,8 +34,10 @@ NEXT_WORDS = ("下一页", "下页", "后一页", "下一頁", "下頁", "next",
 class SpeechSpider(scrapy.Spider):
     name = "speeches"
 
-    def __init__(self, source: str | Source | None = None, **kwargs) -> None:  # noqa: ANN003 - scrapy kwargs
+    def __init__(self, source: str | Source | None = None, sample: bool = False, **kwargs) -> None:  # noqa: ANN003
+        """``sample``: a survey of a new site (``sources init``) that reads no archive."""
         super().__init__(**kwargs)
+        self.sample = sample
         if source is None:
             raise ValueError("give a source: scrapy crawl speeches -a source=NAME")
         self.source = source if isinstance(source, Source) else load_source(source)
@@ -49,9 +51,11 @@ class SpeechSpider(scrapy.Spider):
         self.found: dict[str, list[str]] = {"sitemaps": [], "feeds": []}
         self.traps: Counter[str] = Counter()
         self.encodings: Counter[str] = Counter()
+        self.examples: dict[str, str] = {}  # an address of each shape classified
 
     async def start(self):  # noqa: ANN201 - Scrapy ≥ 2.13 start hook, an async generator of requests
-        self.archived = revisit.archived_pages(self.settings.get("ARCHIVE_DB"), self.source.name)
+        if not self.sample:
+            self.archived = revisit.archived_pages(self.settings.get("ARCHIVE_DB"), self.source.name)
         for url in self.archived if self.discovering else ():
             self.shapes.known(url)
         for url in self.source.start_urls:
@@ -131,13 +135,16 @@ class SpeechSpider(scrapy.Spider):
     def _discovery_request(self, url: str) -> scrapy.Request:
         return scrapy.Request(url, callback=self.parse_page, errback=self.page_failed, meta={"shape_of": canonical(url)})
 
-    def _learn(self, response_or_request: Response | scrapy.Request, kind: str) -> Iterator[scrapy.Request]:
+    def _learn(self, response_or_request: Response | scrapy.Request, kind: str,
+               useful: bool = True) -> Iterator[scrapy.Request]:
         """Count a fetched page's kind and send the addresses its shape now lets through."""
         url = response_or_request.meta.get("shape_of")
         if url is None:
             return
         self.crawler.stats.inc_value(f"discover/{kind}")
-        for waiting in self.shapes.learn(url, kind):
+        self.examples.setdefault(discover.shape(url), url)
+        self.examples.setdefault(discover.family(discover.shape(url)), url)
+        for waiting in self.shapes.learn(url, kind, useful):
             yield self._discovery_request(waiting)
 
     # --- callbacks -----------------------------------------------------------------------------
@@ -160,12 +167,13 @@ class SpeechSpider(scrapy.Spider):
                  for a in sel.css("a[href]")]
         kind = discover.classify(sel.root) if sel.root is not None else discover.OTHER
         first = fetched.canonical_url
+        useful = True
         if kind == discover.ARTICLE:
             self.seen.add(article_stem(first))
             links = [(u, t) for u, t in links if not is_continuation(first, canonical(u))]
-        elif kind == discover.LIST and not any(canonical(u) not in self.seen and discover.title_like(t) for u, t in links):
-            kind = discover.OTHER  # a list that leads nowhere new: a calendar page, an archive of the same links
-        yield from self._learn(response, kind)
+        elif kind == discover.LIST:  # a list that leads nowhere new: a calendar page, an archive of the same links
+            useful = any(canonical(u) not in self.seen and discover.title_like(t) for u, t in links)
+        yield from self._learn(response, kind, useful)
         for href in sel.css('link[rel~="alternate"]').xpath("@href[contains(../@type, 'rss') or contains(../@type, 'atom')]").getall():
             feed = canonical(response.urljoin(href))
             if self._allowed(feed) and feed not in self.found["feeds"] and feed not in self.source.feeds:
