@@ -338,11 +338,24 @@ def export_cmd(ctx: click.Context, fmt: str, out: Path, query: str | None, bom: 
 @main.command()
 @click.option("--source", "source_name", help="Only this source's runs.")
 @click.option("--limit", default=20, show_default=True)
+@click.option("--run", "run_id", type=int, help="One run in full: what went wrong, by kind, with counts.")
 @click.pass_context
 @user_errors
-def runs(ctx: click.Context, source_name: str | None, limit: int) -> None:
+def runs(ctx: click.Context, source_name: str | None, limit: int, run_id: int | None) -> None:
     """Crawl history: status, duration, pages, new speeches, duplicates, flags, errors."""
     session = _session(ctx)
+    if run_id is not None:
+        run = session.get(CrawlRun, run_id)
+        if run is None:
+            raise ValueError(f"no run {run_id} in this archive")
+        stats = run.stats or {}
+        click.echo(f"run {run.id} of {run.source.name}: {run.status}, {run.pages} pages, {run.speeches_new} new speeches, "
+                   f"{run.errors} errors, {stats.get('downloader/request_count', 0)} requests")
+        if stats.get("degraded"):
+            click.echo(f"  degraded: {stats['degraded']}")
+        for line in health.faults(stats) or ["no faults recorded"]:
+            click.echo(f"  {line}")
+        return
     click.echo(f"{'run':>4} {'source':<12} {'started (UTC)':<20} {'status':<12} {'secs':>6} {'pages':>6} "
                f"{'new':>5} {'dups':>5} {'flags':>5} {'errors':>6} {'no-speech':>9}")
     for r in health.recent_runs(session, limit, source_name):
@@ -557,9 +570,11 @@ def sources() -> None:
               help="Where to write the source file (default: SOURCES_DIR/NAME.toml).")
 @click.option("--requests", "budget", default=60, show_default=True, type=click.IntRange(1, 1000),
               help="Pages the sample may fetch.")
+@click.option("--delay", default=0.5, show_default=True, type=click.FloatRange(0),
+              help="Seconds between requests, in the sample and in the file written.")
 @click.option("--force", is_flag=True, help="Overwrite an existing source file.")
 @user_errors
-def sources_init(url: str, name: str | None, out: Path | None, budget: int, force: bool) -> None:
+def sources_init(url: str, name: str | None, out: Path | None, budget: int, delay: float, force: bool) -> None:
     """Crawl a small sample of the site at URL (archiving nothing), say what it found, and write a
     commented source file with the address patterns it learned."""
     from crawler.survey import name_for, report, survey, write_source
@@ -570,7 +585,7 @@ def sources_init(url: str, name: str | None, out: Path | None, budget: int, forc
     out = out or Path(str(settings.get("sources_dir"))) / f"{name}.toml"
     if out.exists() and not force:
         raise SourceError(f"{out} exists already; give another --out or --force")
-    found = survey(url, budget)
+    found = survey(url, budget, delay)
     for line in report(found):
         click.echo(line)
     click.echo(f"wrote {write_source(found, name, out, force=True)}: review it, then `speech-archive crawl {out}`")

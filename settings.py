@@ -48,6 +48,11 @@ DECLARED: tuple[Setting, ...] = (
             "Share of the smaller text's sampled shingles another text must hold to join its duplicate group."),
     Setting("max_page_bytes", 8 * 1024 * 1024,
             "Largest response body fetched; bigger pages are dropped with a logged reason."),
+    Setting("download_timeout", 30,
+            "Seconds a request may take before it is given up (and retried): a stalled server costs no more."),
+    Setting("memory_ceiling_mb", 400,
+            "Resident memory (MB) a crawl may reach; past it the crawl stops and its run is recorded interrupted "
+            "with the reason (a safety net: page, link and text limits keep a crawl well below it)."),
     Setting("depth_limit", 6,
             "Deepest link distance from a start URL the spider follows (bounds crawler traps)."),
     Setting("search_rank_window", 2000,
@@ -109,7 +114,9 @@ DOWNLOAD_DELAY = 0.25
 RETRY_ENABLED = True
 RETRY_TIMES = 3
 RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
-DOWNLOAD_TIMEOUT = 30
+DOWNLOAD_TIMEOUT = int(get("download_timeout"))
+MEMUSAGE_ENABLED = False  # it reads ru_maxrss, which a child inherits from its parent: crawler.memory instead
+MEMORY_CEILING_MB = int(get("memory_ceiling_mb"))
 DOWNLOAD_MAXSIZE = int(get("max_page_bytes"))
 DOWNLOAD_WARNSIZE = DOWNLOAD_MAXSIZE // 2
 DEPTH_LIMIT = int(get("depth_limit"))
@@ -117,5 +124,5 @@ COOKIES_ENABLED = False
 TELNETCONSOLE_ENABLED = False
 LOG_LEVEL = "INFO"
 ITEM_PIPELINES = {"crawler.pipelines.ArchivePipeline": 300}
-EXTENSIONS = {"crawler.progress.Progress": 500}
+EXTENSIONS = {"crawler.progress.Progress": 500, "crawler.memory.MemoryCeiling": 510}
 REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"

@@ -168,3 +168,45 @@ def recent_runs(session: Session, limit: int, source: str | None = None) -> list
     """The newest ``limit`` crawl runs, of one source or of all."""
     stmt = select(CrawlRun).join(Source).order_by(CrawlRun.id.desc()).limit(limit)
     return list(session.scalars(stmt.where(Source.name == source) if source else stmt))
+
+
+# what Scrapy's exception names mean to an archivist
+_EXCEPTIONS = (("TimeoutError", "timed out"), ("TCPTimedOut", "timed out"), ("DataLoss", "body shorter than announced"),
+               ("ResponseNeverReceived", "connection lost"), ("ConnectionLost", "connection lost"),
+               ("ConnectionRefused", "connection refused"), ("ConnectionDone", "connection lost"),
+               ("ResponseFailed", "connection lost"), ("DownloadFailedError", "connection lost"), ("DNSLookupError", "host not found"),
+               ("CancelledError", "too large (setting max_page_bytes)"), ("IgnoreRequest", None))
+
+
+def faults(stats: dict) -> list[str]:
+    """What went wrong in a run, one line per kind with its count, from the run's stored stats."""
+    out: list[str] = []
+    get = lambda key: int(stats.get(key, 0) or 0)  # noqa: E731
+    for key in sorted(k for k in stats if k.startswith("downloader/response_status_count/")):
+        code = int(key.rsplit("/", 1)[1])
+        if code >= 400:
+            out.append(f"HTTP {code}: {get(key)} responses")
+    if get("retry/count"):
+        out.append(f"retried {get('retry/count')} times; {get('retry/max_reached')} requests failed after every retry")
+    kinds: dict[str, int] = {}
+    for key in (k for k in stats if k.startswith("downloader/exception_type_count/")):
+        name = key.rsplit(".", 1)[-1].rsplit("/", 1)[-1]
+        meaning = next((m for pattern, m in _EXCEPTIONS if pattern in name), name)
+        if meaning:
+            kinds[meaning] = kinds.get(meaning, 0) + get(key)
+    out += [f"{meaning}: {n} requests" for meaning, n in sorted(kinds.items())]
+    if get("crawl/too_large"):
+        out.append(f"too large (setting max_page_bytes): {get('crawl/too_large')} responses dropped in decompression")
+    named = (("crawl/redirect_loop", "redirect loop or chain too long"), ("robotstxt/forbidden", "robots.txt forbade"),
+             ("urllength/request_ignored_count", "address too long, not fetched"),
+             ("clean/not_html", "not HTML (kept raw, no speech)"), ("discover/not_html", "not HTML (not archived)"), ("clean/not_prose", "not a speech (kept raw)"),
+             ("clean/failed", "cleaning failed (raw page kept)"),
+             ("crawl/part_failed", "articles archived without a later page that failed"),
+             ("crawl/links_capped", "pages with more links than are read (the rest ignored)"), ("discover/shape_skipped", "links of barren address shapes skipped"))
+    out += [f"{label}: {get(key)}" for key, label in named if get(key)]
+    traps = {k.rsplit("/", 1)[1]: get(k) for k in stats if k.startswith("discover/trap_skipped/")}
+    if traps:
+        out.append("trap links skipped: " + ", ".join(f"{kind} {n}" for kind, n in sorted(traps.items())))
+    if stats.get("finish_reason") not in (None, "finished"):
+        out.append(f"stopped: {stats['finish_reason']}")
+    return out

@@ -270,9 +270,10 @@ def page_title(root: etree._Element) -> str:
 
 
 def link_targets(el: etree._Element) -> None:
-    """Links inside body text keep their words and lose their targets (SEO links)."""
-    for a in list(el.iter("a")):
-        a.drop_tag()
+    """Links inside body text keep their words and lose their targets (SEO links). lxml's
+    ``strip_tags`` in one pass: dropping tags one by one joins text quadratically (20,000 sibling
+    links took 20 s)."""
+    etree.strip_tags(el, "a")
 
 
 PARAGRAPH_TAGS = {"p", "div", "td", "section", "article", "li", "font", "span", "pre", "blockquote", "dd"}

@@ -18,7 +18,7 @@ from urllib.parse import parse_qsl, urlsplit
 from lxml import etree
 from scrapy.linkextractors import IGNORED_EXTENSIONS
 
-from cleaners.chars import count
+from cleaners.chars import cjk_count
 from cleaners.dom import PARAGRAPH_TAGS, main_block, text_of
 
 ARTICLE, LIST, OTHER = "article", "list", "other"
@@ -26,10 +26,10 @@ BUDGET = 3  # pages of an unproven shape fetched before it is judged; a shape th
 MIN_PROSE = 200  # Chinese characters of running text in the main block that make an article
 MIN_TITLES = 5  # title-like links that make a list
 
-_CJK = re.compile(r"[\u4e00-\u9fff]")
 _SENTENCE_END = re.compile(r"[。！？!?]")
 _NUMBER = re.compile(r"\d+")
-_TOKEN = re.compile(r"(?=[A-Za-z_-]*\d)(?=[\d_-]*[A-Za-z])[A-Za-z\d_-]{12,}")  # ids and hashes, letters with digits
+_WORDISH = re.compile(r"[A-Za-z\d_-]{12,}")
+_LETTER, _DIGIT = re.compile(r"[A-Za-z]"), re.compile(r"\d")
 _DATE = re.compile(r"^(?:19|20)\d\d[-/.]?(?:0?[1-9]|1[0-2])(?:[-/.]?(?:0?[1-9]|[12]\d|3[01]))?$")
 _BINARY = frozenset(IGNORED_EXTENSIONS)
 # Words a page's address uses for what is not a page of the site's own writing: searching, and
@@ -47,9 +47,16 @@ def shape(url: str) -> str:
     long ids ``{id}``; the query keeps its parameter names, sorted. ``/a/2024/0312/1234.html`` and
     ``/a/2023/1101/87.html`` share one shape; so do ``/show.asp?id=3`` and ``/show.asp?id=40``."""
     parts = urlsplit(url)
-    path = _NUMBER.sub("{n}", _TOKEN.sub("{id}", parts.path))
+    path = _NUMBER.sub("{n}", _WORDISH.sub(_id, parts.path))
     query = sorted({f"{k}={{n}}" if v.isdigit() else f"{k}={{s}}" for k, v in parse_qsl(parts.query, keep_blank_values=True)})
     return f"{parts.netloc}{path}" + ("?" + "&".join(query) if query else "")
+
+
+def _id(run: re.Match[str]) -> str:
+    """A long run of letters and digits both is an id or a hash (``5f2a9c0e11ab3d7e``); one of
+    letters only is a word, kept."""
+    word = run.group()
+    return "{id}" if _LETTER.search(word) and _DIGIT.search(word) else word
 
 
 def shape_pattern(shape_: str) -> str:
@@ -98,7 +105,7 @@ def is_pagination(url: str, anchor: str) -> bool:
 
 def title_like(anchor: str) -> bool:
     """A link's words read like a title: several Chinese characters and no sentence of their own."""
-    return count(_CJK, anchor) >= 5 and not _SENTENCE_END.search(anchor.rstrip("。"))
+    return cjk_count(anchor) >= 5 and not _SENTENCE_END.search(anchor.rstrip("。"))
 
 
 def classify(root: etree._Element) -> str:
@@ -111,9 +118,9 @@ def classify(root: etree._Element) -> str:
         prose = text_of(block)
         linked = sum(len(text_of(a)) for a in block.iter("a"))
         linked_titles = sum(title_like(text_of(a)) for a in block.iter("a"))
-        paragraphs = sum(1 for el in block.iter(*PARAGRAPH_TAGS) if count(_CJK, text_of(el)) >= 10)
-        summaries = linked_titles >= MIN_TITLES and 2 * linked_titles >= paragraphs
-        if (not summaries and count(_CJK, prose) - linked >= MIN_PROSE and len(_SENTENCE_END.findall(prose)) >= 3
+        summaries = linked_titles >= MIN_TITLES and 2 * linked_titles >= sum(
+            1 for el in block.iter(*PARAGRAPH_TAGS) if cjk_count(el.text or "") >= 10)
+        if (not summaries and cjk_count(prose) - linked >= MIN_PROSE and len(_SENTENCE_END.findall(prose)) >= 3
                 and linked < 0.3 * len(prose)):
             return ARTICLE
     return LIST if titles >= MIN_TITLES else OTHER

@@ -31,6 +31,7 @@ class Survey:
 
     url: str
     requests: int
+    delay: float
     articles: list[tuple[str, int, str]] = field(default_factory=list)  # shape, pages, an example
     lists: list[tuple[str, int, str]] = field(default_factory=list)
     sitemaps: list[str] = field(default_factory=list)
@@ -50,9 +51,11 @@ def name_for(url: str) -> str:
     return name or "site"
 
 
-def survey(url: str, requests: int = SAMPLE_REQUESTS, log_level: str = "ERROR") -> Survey:
-    """Crawl at most ``requests`` pages of the site at ``url`` by discovery, archiving nothing."""
-    source = parse_source({"name": name_for(url), "start_urls": [url]}, Path("<sources init>"))
+def survey(url: str, requests: int = SAMPLE_REQUESTS, delay: float = 0.5, log_level: str = "ERROR") -> Survey:
+    """Crawl at most ``requests`` pages of the site at ``url`` by discovery, ``delay`` seconds
+    apart, archiving nothing."""
+    source = parse_source({"name": name_for(url), "start_urls": [url], "politeness": {"delay": delay}},
+                          Path("<sources init>"))
     settings = crawl_settings(source, db_url="", log_level=log_level, progress=False)
     settings.set("ITEM_PIPELINES", {})
     settings.set("CLOSESPIDER_PAGECOUNT", requests)
@@ -63,7 +66,7 @@ def survey(url: str, requests: int = SAMPLE_REQUESTS, log_level: str = "ERROR") 
     spider: SpeechSpider = crawler.spider
     stats = crawler.stats.get_stats()
     examples = spider.examples
-    return Survey(url=url, requests=int(stats.get("downloader/request_count", 0)),
+    return Survey(url=url, delay=delay, requests=int(stats.get("downloader/request_count", 0)),
                   articles=[(s, n, examples.get(s, "")) for s, n in spider.shapes.learned(discover.ARTICLE)],
                   lists=[(s, n, examples.get(s, "")) for s, n in spider.shapes.learned(discover.LIST)],
                   sitemaps=spider.found["sitemaps"], feeds=spider.found["feeds"], traps=spider.traps,
@@ -114,7 +117,7 @@ def source_toml(s: Survey, name: str) -> str:
     if encodings:
         lines.append(f"# pages came in {', '.join(encodings)}; set `encoding` only if the text comes out garbled")
     lines += ["", '# schedule = "0 3 * * *"  # a cron line: crawl daily at 03:00', "", "[politeness]",
-              "delay = 0.5  # seconds between requests to the site", "concurrency = 2", ""]
+              f"delay = {s.delay:g}  # seconds between requests to the site", "concurrency = 2", ""]
     return "\n".join(lines)
 
 

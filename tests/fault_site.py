@@ -22,6 +22,7 @@ import time
 from collections import Counter
 from http.server import BaseHTTPRequestHandler
 
+from cleaners.chars import to_traditional
 from tests.sites import Site, article, links, page, speech
 
 GOOD = {  # path: (how it is served, charset of its bytes)
@@ -33,6 +34,10 @@ GOOD = {  # path: (how it is served, charset of its bytes)
 }
 BAD = ("/junk.html", "/huge.html", "/bomb.html", "/stall.html", "/reset.html", "/short.html", "/loop/a",
        "/r/1", "/links.html", "/a/report.html", "/a/photo.html", "/calendar", "/list")
+
+
+def _encodable(text: str, charset: str) -> str:
+    return "".join(ch for ch in text if ch.encode(charset, errors="ignore"))
 
 
 def _random_text(chars: int, seed: int = 5) -> str:
@@ -59,7 +64,10 @@ class FaultSite(Site):
         self.hits: Counter[str] = Counter()
         titles = {}
         for n, (path, (how, charset)) in enumerate(GOOD.items()):
-            title, paras = speech(140 + n)
+            title, paras = speech(n)  # whole texts, in their order: each page one speech
+            if charset.startswith("big5"):  # a Taiwan or Hong Kong mirror: traditional script, in what Big5 can say
+                title, paras = (_encodable(to_traditional(t), charset) for t in (title, "\n".join(paras)))
+                paras = paras.split("\n")
             self.texts[path], titles[path] = paras, title
             head = "" if how == "no charset anywhere" else ("gbk" if how == "declares gbk" else charset)
             markup = page(title, article(title, paras, "<a href='/'>首页</a>"), charset=head)
@@ -98,7 +106,7 @@ class FaultSite(Site):
             return 200, page("日历", f"<a href='/calendar?d={day}x'>后一天</a>").encode(), "text/html"
         if path == "/list":
             n = int(query.get("page", ["2"])[0])
-            body = links([(p, speech(140 + i)[0]) for i, p in enumerate(GOOD)]) + f"<a href='/list?page={n + 1}'>下一页</a>"
+            body = links([(p, speech(i)[0]) for i, p in enumerate(GOOD)]) + f"<a href='/list?page={n + 1}'>下一页</a>"
             return 200, page("列表", body).encode(), "text/html; charset=utf-8"
         return None
 
@@ -173,8 +181,3 @@ class FaultSite(Site):
 
         self.httpd.RequestHandlerClass = Faulty
         return self
-
-    def source_file(self, folder, hand_written: bool = False):  # noqa: ANN001, ANN201
-        path = super().source_file(folder, hand_written)
-        path.write_text(path.read_text(encoding="utf-8").replace("concurrency = 8", "concurrency = 8\n"), encoding="utf-8")
-        return path

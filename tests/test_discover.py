@@ -181,7 +181,7 @@ def test_a_name_and_a_start_url_archive_every_speech(kind: type[Site], cli, tmp_
 def test_sources_init_writes_a_source_file_that_crawls_the_site(cli, tmp_path: Path) -> None:  # noqa: ANN001
     with FanwenSite() as site:
         out = tmp_path / "sources" / "fanwen.toml"
-        result = run_cli(cli, "sources", "init", f"{site.url}/", "--out", str(out), "--requests", "60")
+        result = run_cli(cli, "sources", "init", f"{site.url}/", "--out", str(out), "--requests", "60", "--delay", "0")
         assert result.returncode == 0, result.stderr
         assert len(site.requests) <= 60
         assert re.search(r"article pages: 28 in 2 address shapes", result.stdout), result.stdout

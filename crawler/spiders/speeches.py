@@ -15,19 +15,25 @@ from datetime import UTC, datetime
 from urllib.parse import urlparse
 
 import scrapy
+from scrapy import signals
+from scrapy.exceptions import IgnoreRequest
+from scrapy.spidermiddlewares.httperror import HttpError
 from lxml import etree
 from scrapy.http import Response
 from scrapy.utils.sitemap import Sitemap
 from twisted.python.failure import Failure
 
 from archive.store import Fetched
+from cleaners import dom
 from cleaners.content import not_html
+from cleaners.dom import PageError
 from crawler.encoding import decode_html
 from crawler import discover, revisit
 from crawler.items import PageItem
 from crawler.sources import Source, load_source
 from crawler.urls import article_stem, canonical, is_continuation
 
+MAX_LINKS = 10_000  # links read from one page: a page of more is a dump or a trap, not a list to follow whole
 NEXT_WORDS = ("下一页", "下页", "后一页", "下一頁", "下頁", "next", "›", "»", ">")
 
 
@@ -53,6 +59,18 @@ class SpeechSpider(scrapy.Spider):
         self.encodings: Counter[str] = Counter()
         self.examples: dict[str, str] = {}  # an address of each shape classified
 
+    @classmethod
+    def from_crawler(cls, crawler, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN206 - Scrapy's hook
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        crawler.signals.connect(spider.dropped, signal=signals.request_dropped)
+        return spider
+
+    def dropped(self, request: scrapy.Request) -> None:
+        """A redirect back to an address of its own chain, dropped as seen: a redirect loop."""
+        chain = {canonical(u) for u in request.meta.get("redirect_urls", [])}
+        if canonical(request.url) in chain:
+            self.crawler.stats.inc_value("crawl/redirect_loop")
+
     async def start(self):  # noqa: ANN201 - Scrapy ≥ 2.13 start hook, an async generator of requests
         if not self.sample:
             self.archived = revisit.archived_pages(self.settings.get("ARCHIVE_DB"), self.source.name)
@@ -63,15 +81,15 @@ class SpeechSpider(scrapy.Spider):
                 self.seen.add(canonical(url))
                 yield self._discovery_request(url)
             else:
-                yield scrapy.Request(url, callback=self.parse_listing)
+                yield scrapy.Request(url, callback=self.parse_listing, errback=self.failed)
         if self.discovering and not self.source.sitemaps:  # look for them where sites announce them
             for root in dict.fromkeys(f"{urlparse(u).scheme}://{urlparse(u).netloc}" for u in self.source.start_urls):
-                yield scrapy.Request(f"{root}/robots.txt", callback=self.parse_robots,
+                yield scrapy.Request(f"{root}/robots.txt", callback=self.parse_robots, errback=self.failed,
                                      meta={"handle_httpstatus_list": [403, 404, 410]})
         for url in self.source.sitemaps:
-            yield scrapy.Request(url, callback=self.parse_sitemap)
+            yield scrapy.Request(url, callback=self.parse_sitemap, errback=self.failed)
         for url in self.source.feeds:
-            yield scrapy.Request(url, callback=self.parse_feed)
+            yield scrapy.Request(url, callback=self.parse_feed, errback=self.failed)
 
     # --- classification ------------------------------------------------------------------------
     def _allowed(self, url: str) -> bool:
@@ -87,6 +105,9 @@ class SpeechSpider(scrapy.Spider):
         return any(p.search(url) for p in self.source.list_patterns)
 
     def _follow(self, url: str, lastmod: str | None = None, anchor: str = "") -> scrapy.Request | None:
+        if len(url) > self.settings.getint("URLLENGTH_LIMIT", 2083):  # before any work on it: a trap, or junk
+            self.crawler.stats.inc_value("urllength/request_ignored_count")
+            return None
         url = canonical(url)
         if not self._allowed(url):
             self.crawler.stats.inc_value("crawl/link_denied")
@@ -96,20 +117,20 @@ class SpeechSpider(scrapy.Spider):
         if self._is_article(url):
             return self._article_request(url, lastmod)
         if self._is_listing(url):
-            return scrapy.Request(url, callback=self.parse_listing)
+            return scrapy.Request(url, callback=self.parse_listing, errback=self.failed)
         return None
 
     def _article_request(self, url: str, lastmod: str | None) -> scrapy.Request | None:
         """A request for an article page: none if it is archived and not due, conditional if due again."""
         known = self.archived.get(url)
         if known is None:
-            return scrapy.Request(url, callback=self.parse_article)
+            return scrapy.Request(url, callback=self.parse_article, errback=self.failed)
         if not revisit.due(known, self.source.revisit_days, revisit.parse_lastmod(lastmod)):
             if url not in self.skipped:
                 self.skipped.add(url)
                 self.crawler.stats.inc_value("crawl/skipped_archived")
             return None
-        return scrapy.Request(url, callback=self.parse_article, headers=known.validators(),
+        return scrapy.Request(url, callback=self.parse_article, errback=self.failed, headers=known.validators(),
                               meta={"handle_httpstatus_list": [304]})
 
     def _discover(self, url: str, lastmod: str | None, anchor: str) -> scrapy.Request | None:
@@ -133,7 +154,8 @@ class SpeechSpider(scrapy.Spider):
         return self._discovery_request(url) if verdict == "fetch" else None
 
     def _discovery_request(self, url: str) -> scrapy.Request:
-        return scrapy.Request(url, callback=self.parse_page, errback=self.page_failed, meta={"shape_of": canonical(url)})
+        return scrapy.Request(url, callback=self.parse_page, errback=self.failed,
+                              meta={"shape_of": canonical(url)})
 
     def _learn(self, response_or_request: Response | scrapy.Request, kind: str,
                useful: bool = True) -> Iterator[scrapy.Request]:
@@ -148,8 +170,13 @@ class SpeechSpider(scrapy.Spider):
             yield self._discovery_request(waiting)
 
     # --- callbacks -----------------------------------------------------------------------------
+    def _capped(self, anchors: list) -> list:
+        if len(anchors) > MAX_LINKS:
+            self.crawler.stats.inc_value("crawl/links_capped")
+        return anchors[:MAX_LINKS]
+
     def parse_listing(self, response: Response) -> Iterator[scrapy.Request]:
-        for href in response.css("a::attr(href)").getall():
+        for href in self._capped(response.css("a::attr(href)").getall()):
             req = self._follow(response.urljoin(href))
             if req is not None:
                 yield req
@@ -157,15 +184,21 @@ class SpeechSpider(scrapy.Spider):
     def parse_page(self, response: Response) -> Iterator[scrapy.Request | PageItem]:
         """A page fetched to find out what it is: an article is archived, and every page's links,
         feeds and next pages are followed as far as their shapes have earned."""
-        if not_html(response.body, response.headers.get("Content-Type", b"").decode("latin-1")):
+        what = not_html(response.body, response.headers.get("Content-Type", b"").decode("latin-1"))
+        if what:
+            self.crawler.stats.inc_value("discover/not_html")
+            self.logger.info("not an HTML page, not archived: %s (%s)", response.url, what)
             yield from self._learn(response, discover.OTHER)
             return
         fetched, text = self._fetched(response)
         self.encodings[fetched.encoding] += 1
-        sel = scrapy.Selector(text=text)
-        links = [(response.urljoin(a.attrib["href"]), "".join(a.css("::text").getall()))
-                 for a in sel.css("a[href]")]
-        kind = discover.classify(sel.root) if sel.root is not None else discover.OTHER
+        try:  # the cleaners' parser: it keeps the text of NUL-ridden and 10,000-deep markup
+            root = dom.parse(text)
+        except PageError:
+            yield from self._learn(response, discover.OTHER)
+            return
+        links = [(response.urljoin(a.get("href").strip()), a.text_content()) for a in self._capped(root.xpath("//a[@href]"))]
+        kind = discover.classify(root)
         first = fetched.canonical_url
         useful = True
         if kind == discover.ARTICLE:
@@ -174,20 +207,33 @@ class SpeechSpider(scrapy.Spider):
         elif kind == discover.LIST:  # a list that leads nowhere new: a calendar page, an archive of the same links
             useful = any(canonical(u) not in self.seen and discover.title_like(t) for u, t in links)
         yield from self._learn(response, kind, useful)
-        for href in sel.css('link[rel~="alternate"]').xpath("@href[contains(../@type, 'rss') or contains(../@type, 'atom')]").getall():
+        for href in root.xpath("//link[contains(@rel, 'alternate')][contains(@type, 'rss') or contains(@type, 'atom')]/@href"):
             feed = canonical(response.urljoin(href))
             if self._allowed(feed) and feed not in self.found["feeds"] and feed not in self.source.feeds:
                 self.found["feeds"].append(feed)
-                yield scrapy.Request(feed, callback=self.parse_feed)
+                yield scrapy.Request(feed, callback=self.parse_feed, errback=self.failed)
         for url, anchor in links:
             req = self._follow(url, anchor=anchor)
             if req is not None:
                 yield req
         if kind == discover.ARTICLE:
-            yield from self._archive_article(response, fetched, text, sel)
+            yield from self._archive_article(response, fetched, text, scrapy.Selector(text=text))
 
-    def page_failed(self, failure: Failure) -> Iterator[scrapy.Request]:
-        """A dead link teaches its shape too (as a page that held nothing)."""
+    def failed(self, failure: Failure) -> Iterator[scrapy.Request | PageItem]:
+        """A request that came to nothing: the faults Scrapy only logs are counted for the run's
+        report, and a dead link teaches its shape too (as a page that held nothing)."""
+        message = str(failure.value)
+        if failure.check(HttpError):  # an errback takes these from HttpErrorMiddleware, which counts them otherwise
+            self.crawler.stats.inc_value("httperror/response_ignored_count")
+            self.crawler.stats.inc_value(f"httperror/response_ignored_status_count/{failure.value.response.status}")
+        elif failure.check(IgnoreRequest) and "max redirections" in message:
+            self.crawler.stats.inc_value("crawl/redirect_loop")
+        elif failure.check(IgnoreRequest) and "DOWNLOAD_MAXSIZE" in message:
+            self.crawler.stats.inc_value("crawl/too_large")
+        item = failure.request.meta.get("item")
+        if item is not None:  # a later page of an article failed: archive the pages it has
+            self.crawler.stats.inc_value("crawl/part_failed")
+            yield item
         yield from self._learn(failure.request, discover.OTHER)
 
     def parse_robots(self, response: Response) -> Iterator[scrapy.Request]:
@@ -195,7 +241,8 @@ class SpeechSpider(scrapy.Spider):
         lines = response.text.splitlines() if response.status == 200 and hasattr(response, "text") else []
         maps = [line.split(":", 1)[1].strip() for line in lines if line.lower().startswith("sitemap:")]
         for url in maps or [response.urljoin("/sitemap.xml")]:
-            yield scrapy.Request(url, callback=self.parse_sitemap, meta={"handle_httpstatus_list": [403, 404, 410]})
+            yield scrapy.Request(url, callback=self.parse_sitemap, errback=self.failed,
+                                 meta={"handle_httpstatus_list": [403, 404, 410]})
 
     def parse_sitemap(self, response: Response) -> Iterator[scrapy.Request]:
         if response.status != 200:
@@ -210,7 +257,7 @@ class SpeechSpider(scrapy.Spider):
         for entry in sitemap:
             loc = entry.get("loc", "")
             if sitemap.type == "sitemapindex":
-                yield scrapy.Request(loc, callback=self.parse_sitemap)
+                yield scrapy.Request(loc, callback=self.parse_sitemap, errback=self.failed)
             else:
                 req = self._follow(loc, entry.get("lastmod"))
                 if req is not None:
@@ -285,6 +332,6 @@ class SpeechSpider(scrapy.Spider):
                 continue
             url = canonical(response.urljoin(href))
             if url not in seen and is_continuation(first, url) and len(item.parts) < 50:
-                yield scrapy.Request(url, callback=self.parse_part, meta={"item": item}, dont_filter=True)
+                yield scrapy.Request(url, callback=self.parse_part, errback=self.failed, meta={"item": item}, dont_filter=True)
                 return
         yield item
