@@ -14,7 +14,7 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 import click
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 import settings
@@ -29,7 +29,7 @@ from archive.search import ORDERS, Filters, QueryError, search
 from cleaners import CleanResult, PageError, SiteRules, clean_page
 from cleaners.content import not_html
 from crawler.encoding import decode_html
-from crawler.sources import SourceError, load_source
+from crawler.sources import SourceError, load_source, trigger_of
 from scheduler import SchedulerBusy
 
 USER_ERRORS = (SourceError, ArchiveError, QueryError, PageError, SchedulerBusy, locks.Busy, FileNotFoundError,
@@ -197,7 +197,8 @@ def clean(file: Path, url: str, source_name: str | None, encoding: str | None, a
 def reclean(ctx: click.Context, source_name: str | None) -> None:
     """Re-run the current cleaners over stored raw captures."""
     session = _session(ctx, writer=True)
-    stmt = select(Capture).where(Capture.root_id.is_(None)).order_by(Capture.id)
+    stmt = select(Capture).where(Capture.root_id.is_(None), or_(Capture.note.is_(None), Capture.note.not_like("alias%")))
+    stmt = stmt.order_by(Capture.id)
     if source_name:
         stmt = stmt.join(Source).where(Source.name == source_name)
     captures = session.scalars(stmt).all()
@@ -621,7 +622,7 @@ def schedule_list(ctx: click.Context) -> None:
 @user_errors
 def schedule_add(ctx: click.Context, source: str, cron: str | None) -> None:
     """Schedule SOURCE (a name in the sources folder or a path)."""
-    from scheduler import crawl_job, job_store, trigger_of
+    from scheduler import crawl_job, job_store
 
     src = load_source(source)
     line = cron or src.schedule

@@ -18,7 +18,6 @@ The ``schedule`` commands edit the job store; the running scheduler rereads it e
 from __future__ import annotations
 
 import logging
-import re
 import signal
 import subprocess
 import sys
@@ -30,14 +29,11 @@ from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
-from apscheduler.triggers.base import BaseTrigger
-from apscheduler.triggers.cron import CronTrigger
-from apscheduler.triggers.interval import IntervalTrigger
 
 import settings
 from archive import locks
 from crawler.lifeline import child_env
-from crawler.sources import SourceError, load_source
+from crawler.sources import SourceError, load_source, trigger_of
 
 log = logging.getLogger("speech-archive.scheduler")
 JOB_DEFAULTS = {"coalesce": True, "max_instances": 1, "misfire_grace_time": 3600}
@@ -49,24 +45,6 @@ _running: set[subprocess.Popen] = set()
 
 class SchedulerBusy(RuntimeError):
     """Another scheduler process already runs this archive's jobs."""
-
-
-_EVERY = re.compile(r"every\s+(\d+)\s*(s|sec|seconds?|m|min|minutes?|h|hours?|d|days?)", re.IGNORECASE)
-_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
-
-
-def trigger_of(schedule: str) -> BaseTrigger:
-    """A crontab line (UTC) or ``every N seconds|minutes|hours|days``; ValueError says what is wrong."""
-    m = _EVERY.fullmatch(schedule.strip())
-    if m:
-        if int(m.group(1)) == 0:
-            raise ValueError(f"schedule {schedule!r}: the interval must be more than 0")
-        return IntervalTrigger(timezone="UTC", **{_UNITS[m.group(2)[0].lower()]: int(m.group(1))})
-    try:
-        return CronTrigger.from_crontab(schedule, timezone="UTC")
-    except ValueError as exc:
-        raise ValueError(f"schedule {schedule!r} is neither a crontab line ('0 3 * * *') nor 'every N minutes': "
-                         f"{exc}") from exc
 
 
 def crawl_job(source_path: str, db_url: str) -> int:

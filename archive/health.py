@@ -114,7 +114,7 @@ def send_mail(message: EmailMessage) -> None:
 def metrics_of(stats: dict) -> RunMetrics:
     """A run's metrics from its stored crawl stats."""
     stored = int(stats.get("archive/stored", 0))
-    archived = int(stats.get("archive/pages", 0))
+    archived = int(stats.get("archive/pages", 0)) - int(stats.get("archive/aliases", 0))
     seen = archived + sum(int(stats.get(k, 0)) for k in ("archive/unchanged", "crawl/skipped_archived",
                                                          "crawl/not_modified"))
     return RunMetrics(articles=seen, archived=archived, speeches=stored, mean_chars=float(stats.get("archive/chars", 0)) / stored if stored else 0.0,
@@ -201,6 +201,7 @@ def faults(stats: dict) -> list[str]:
              ("urllength/request_ignored_count", "address too long, not fetched"),
              ("clean/not_html", "not HTML (kept raw, no speech)"), ("discover/not_html", "not HTML (not archived)"), ("clean/not_prose", "not a speech (kept raw)"),
              ("clean/failed", "cleaning failed (raw page kept)"),
+             ("archive/aliases", "pages identical to one archived under another address (kept as aliases)"),
              ("crawl/part_failed", "articles archived without a later page that failed"),
              ("crawl/links_capped", "pages with more links than are read (the rest ignored)"), ("discover/shape_skipped", "links of barren address shapes skipped"))
     out += [f"{label}: {get(key)}" for key, label in named if get(key)]

@@ -59,6 +59,7 @@ class Capture(Base):
     """One fetched page. The later parts of an article split over pages point at the first part."""
 
     __tablename__ = "captures"
+    __table_args__ = (Index("ix_captures_source_body", "source_id", "body_sha256"),)  # one body under two URLs
     id: Mapped[int] = mapped_column(primary_key=True)
     source_id: Mapped[int] = mapped_column(ForeignKey("sources.id"), index=True)
     run_id: Mapped[int | None] = mapped_column(ForeignKey("crawl_runs.id"), index=True)

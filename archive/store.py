@@ -121,6 +121,16 @@ def unchanged_capture(session: Session, source: Source, page: Fetched) -> Captur
                                                 Capture.body_sha256 == digest).limit(1))
 
 
+def alias_of(session: Session, source: Source, page: Fetched) -> Capture | None:
+    """The stored capture of this source with exactly this body under another URL, if any: the
+    same page reached by a second address (a mirror path, an id alias) is archived once."""
+    digest = hashlib.sha256(page.body).hexdigest()
+    return session.scalar(select(Capture).where(Capture.source_id == source.id, Capture.root_id.is_(None),
+                                                Capture.body_sha256 == digest, Capture.note.is_(None),
+                                                Capture.canonical_url != page.canonical_url)
+                          .order_by(Capture.id).limit(1))
+
+
 def save_capture(session: Session, source: Source, run: CrawlRun | None, page: Fetched,
                  root: Capture | None = None, part_index: int = 0) -> Capture:
     capture = Capture(source_id=source.id, run_id=run.id if run else None, url=page.url, final_url=page.final_url,

@@ -76,11 +76,16 @@ class ArchivePipeline:
             if store.unchanged_capture(session, self.source, first) is not None:
                 self.stats.inc_value("archive/unchanged")
                 return item
+            alias = store.alias_of(session, self.source, first) if len(item.parts) == 1 else None
             root = store.save_capture(session, self.source, run, first)
             for n, part in enumerate(item.parts[1:], start=1):
                 store.save_capture(session, self.source, run, part, root=root, part_index=n)
             run.pages += len(item.parts)
             self.stats.inc_value("archive/pages", len(item.parts))
+            if alias is not None:  # its URL is kept as provenance; its speeches are the first capture's
+                root.note = f"alias of capture {alias.id}: {alias.canonical_url}"[:300]
+                self.stats.inc_value("archive/aliases")
+                return item
             if item.not_html:
                 root.note = f"not_html: {item.not_html}"
                 self.stats.inc_value("clean/not_html")

@@ -2,18 +2,26 @@
 
 from __future__ import annotations
 
+import codecs
 import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urljoin, urlparse
 
+from apscheduler.triggers.base import BaseTrigger
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+
 import settings
 from cleaners import SiteRules
 
 _KEYS = {"name", "site", "base_url", "start_urls", "sitemaps", "feeds", "allowed_domains", "list_patterns",
          "article_patterns", "deny_patterns", "encoding", "schedule", "max_pages", "selectors", "noise",
-         "politeness", "sections", "revisit_days"}
+         "politeness", "sections", "revisit_days", "drop_params"}
+_EVERY = re.compile(r"every\s+(\d+)\s*(s|sec|seconds?|m|min|minutes?|h|hours?|d|days?)", re.IGNORECASE)
+_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
+_NAME = re.compile(r"^[\w.-]{1,100}$")
 
 
 class SourceError(ValueError):
@@ -44,6 +52,7 @@ class Source:
     schedule: str | None = None
     max_pages: int = 10000
     revisit_days: float | None = None  # archived articles are fetched again after this many days; None: never
+    drop_params: tuple[str, ...] = ()  # query parameters that name the visit on this site, not the page
     delay: float = 0.25
     concurrency: int = 4
     site: str | None = None
@@ -62,9 +71,71 @@ class Source:
         return parse_source({**self.raw, "base_url": base_url}, self.path)
 
 
+def trigger_of(schedule: str) -> BaseTrigger:
+    """A crontab line (UTC) or ``every N seconds|minutes|hours|days``; ValueError says what is wrong."""
+    m = _EVERY.fullmatch(schedule.strip())
+    if m:
+        if int(m.group(1)) == 0:
+            raise ValueError(f"schedule {schedule!r}: the interval must be more than 0")
+        return IntervalTrigger(timezone="UTC", **{_UNITS[m.group(2)[0].lower()]: int(m.group(1))})
+    try:
+        return CronTrigger.from_crontab(schedule, timezone="UTC")
+    except ValueError as exc:
+        raise ValueError(f"schedule {schedule!r} is neither a crontab line ('0 3 * * *') nor 'every N minutes': "
+                         f"{exc}") from exc
+
+
+def _strings(data: dict, key: str, where: Path) -> list[str]:
+    """A list of strings, or an error naming the file and the field."""
+    value = data.get(key, [])
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise SourceError(f"{where}: {key}: expected a list of strings, got {value!r}")
+    return value
+
+
+def _text(data: dict, key: str, where: Path) -> str | None:
+    value = data.get(key)
+    if value is not None and not isinstance(value, str):
+        raise SourceError(f"{where}: {key}: expected a string, got {value!r}")
+    return value
+
+
+def _table(data: dict, key: str, where: Path) -> dict:
+    value = data.get(key, {})
+    if not isinstance(value, dict):
+        raise SourceError(f"{where}: {key}: expected a table ([{key}]), got {value!r}")
+    return value
+
+
+def _checked(data: dict, where: Path) -> None:
+    """The fields' types and values, each error naming the file and the field."""
+    name = _text(data, "name", where)
+    if not name or not _NAME.match(name):
+        raise SourceError(f"{where}: name: expected letters, digits, '-', '_' or '.', got {name!r}")
+    for key in ("start_urls", "sitemaps", "feeds", "allowed_domains", "drop_params"):
+        _strings(data, key, where)
+    for key in ("base_url", "site", "encoding", "schedule"):
+        _text(data, key, where)
+    if data.get("encoding"):
+        try:
+            codecs.lookup(data["encoding"])
+        except LookupError as exc:
+            raise SourceError(f"{where}: encoding: unknown charset {data['encoding']!r}") from exc
+    if data.get("schedule"):
+        try:
+            trigger_of(data["schedule"])
+        except ValueError as exc:
+            raise SourceError(f"{where}: schedule: {exc}") from exc
+    for key in ("politeness", "selectors", "noise"):
+        _table(data, key, where)
+    sections = data.get("sections", [])
+    if not isinstance(sections, list) or not all(isinstance(s, dict) and isinstance(s.get("match"), str) for s in sections):
+        raise SourceError(f"{where}: sections: expected [[sections]] tables, each with a match regex")
+
+
 def _patterns(data: dict, key: str, where: Path) -> tuple[re.Pattern[str], ...]:
     out = []
-    for p in data.get(key, []):
+    for p in _strings(data, key, where):
         try:
             out.append(re.compile(p))
         except re.error as exc:
@@ -106,6 +177,7 @@ def parse_source(data: dict, path: Path) -> Source:
     for required in ("name", "start_urls"):
         if required not in data:
             raise SourceError(f"{path}: missing required field {required!r}")
+    _checked(data, path)
     base = data.get("base_url", "")
     start = tuple(urljoin(base, u) for u in data["start_urls"])
     for url in start:
@@ -113,7 +185,8 @@ def parse_source(data: dict, path: Path) -> Source:
             raise SourceError(f"{path}: start URL {url!r} is not absolute; give base_url or a full URL")
     domains = tuple(data.get("allowed_domains") or {urlparse(u).hostname for u in start})
     polite = data.get("politeness", {})
-    sections = tuple(Section(re.compile(s["match"]), _rules(s, path)) for s in data.get("sections", []))
+    sections = tuple(Section(_patterns({"sections.match": [s["match"]]}, "sections.match", path)[0], _rules(s, path))
+                     for s in data.get("sections", []))
     return Source(name=data["name"], path=path, base_url=base, start_urls=start,
                   sitemaps=tuple(urljoin(base, u) for u in data.get("sitemaps", [])),
                   feeds=tuple(urljoin(base, u) for u in data.get("feeds", [])), allowed_domains=domains,
@@ -121,7 +194,7 @@ def parse_source(data: dict, path: Path) -> Source:
                   article_patterns=_patterns(data, "article_patterns", path),
                   deny_patterns=_patterns(data, "deny_patterns", path), encoding=data.get("encoding"),
                   schedule=data.get("schedule"), max_pages=_number(path, "max_pages", data.get("max_pages", 10000), int, 1),
-                  revisit_days=_revisit_days(data, path),
+                  revisit_days=_revisit_days(data, path), drop_params=tuple(p.lower() for p in data.get("drop_params", [])),
                   delay=_number(path, "politeness.delay", polite.get("delay", 0.25), float, 0, " of seconds"),
                   concurrency=_number(path, "politeness.concurrency", polite.get("concurrency", 4), int, 1),
                   site=data.get("site"), rules=_rules(data, path), sections=sections, raw=data)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 # Parameters that name the visit, not the page: tracking, sessions and tokens (one article linked
@@ -15,13 +16,14 @@ _PATH_SESSION = re.compile(r";(?:jsessionid|phpsessid|sid|sessionid)=[^/?#]*", r
 _PART = re.compile(r"[_-]\d{1,3}(?=\.\w{2,5}$)")
 
 
-def canonical(url: str) -> str:
-    """Lower-case scheme and host, drop fragment, tracking parameters and default ports, sort the query."""
+def canonical(url: str, drop: Collection[str] = ()) -> str:
+    """Lower-case scheme and host, drop fragment, tracking parameters (and the site's own ``drop``,
+    lower case) and default ports, sort the query."""
     parts = urlsplit(url.strip())
     host = (parts.hostname or "").lower()
     if parts.port and not (parts.scheme == "http" and parts.port == 80 or parts.scheme == "https" and parts.port == 443):
         host = f"{host}:{parts.port}"
-    query = sorted((k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not _TRACKING.match(k))
+    query = sorted((k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not _TRACKING.match(k) and k.lower() not in drop)
     return urlunsplit((parts.scheme.lower(), host, _PATH_SESSION.sub("", parts.path) or "/", urlencode(query), ""))
 
 

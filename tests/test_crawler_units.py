@@ -51,6 +51,12 @@ def test_canonical_urls(url: str, expected: str) -> None:
     assert canonical(url) == expected
 
 
+def test_a_source_drops_the_parameters_it_names() -> None:
+    assert canonical("http://x.cn/a/0.html?CID=77&id=2&from_app=ios", drop={"cid", "from_app"}) == "http://x.cn/a/0.html?id=2"
+    source = parse_source({"name": "x", "start_urls": ["http://x.cn/"], "drop_params": ["CID"]}, Path("x.toml"))
+    assert source.drop_params == ("cid",)
+
+
 @pytest.mark.parametrize("first,link,same", [
     ("http://x.cn/gov/liu-2007.html", "http://x.cn/gov/liu-2007_2.html", True),
     ("http://x.cn/a/123.html", "http://x.cn/a/123_3.html", True),
@@ -83,6 +89,15 @@ def test_demo_source_loads_and_rebases() -> None:
     ({"name": "x", "start_urls": ["http://x.cn/"], "politeness": {"concurrency": 2.5}},
      r"politeness.concurrency: expected an integer, got 2.5"),
     ({"name": "x", "start_urls": ["http://x.cn/"], "revisit_days": -1}, r"revisit_days: expected a number of days of 0"),
+    ({"name": "x", "start_urls": "http://x.cn/"}, r"sources/x.toml: start_urls: expected a list of strings, got 'http"),
+    ({"name": "x y/z", "start_urls": ["http://x.cn/"]}, r"sources/x.toml: name: expected letters, digits"),
+    ({"name": "x", "start_urls": ["http://x.cn/"], "schedule": "every day"}, r"sources/x.toml: schedule: .*crontab line"),
+    ({"name": "x", "start_urls": ["http://x.cn/"], "schedule": "61 3 * * *"}, r"sources/x.toml: schedule: .*crontab line"),
+    ({"name": "x", "start_urls": ["http://x.cn/"], "encoding": "gbk2"}, r"sources/x.toml: encoding: unknown charset 'gbk2'"),
+    ({"name": "x", "start_urls": ["http://x.cn/"], "politeness": 2}, r"sources/x.toml: politeness: expected a table"),
+    ({"name": "x", "start_urls": ["http://x.cn/"], "sections": [{"selectors": {}}]}, r"sections: expected \[\[sections\]\]"),
+    ({"name": "x", "start_urls": ["http://x.cn/"], "sections": [{"match": "(bad"}]}, r"sections.match: bad regular"),
+    ({"name": "x", "start_urls": ["http://x.cn/"], "drop_params": "cid"}, r"drop_params: expected a list of strings"),
 ])
 def test_bad_source_files_say_what_is_wrong(data: dict, message: str) -> None:
     with pytest.raises(SourceError, match=message):

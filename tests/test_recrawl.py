@@ -20,7 +20,7 @@ import pytest
 from sqlalchemy import func, select
 
 from archive.db import open_archive, sessions
-from archive.models import CrawlRun, DupGroup, Speech
+from archive.models import Capture, CrawlRun, DupGroup, Speech
 from crawler.sources import SourceError, load_source
 from tests.changing_site import ChangingSite
 from tests.conftest import ROOT, crawl_runs, run_cli
@@ -249,3 +249,20 @@ def test_two_crawls_of_one_source_never_run_at_once(db_url: str, tmp_path: Path,
         again = run_cli(cli, "--db", db_url, "crawl", str(source))  # the lease went with the first crawl
     assert again.returncode == 0, again.stderr
     assert [r.status for r in crawl_runs(db_url)] == ["finished", "finished"]
+
+
+def test_one_page_under_two_addresses_is_archived_once_with_the_second_noted(db_url: str, tmp_path: Path, cli) -> None:  # noqa: ANN001
+    """The same body reached by another URL of the site (an id alias, a mirror path) gives no second
+    copy of its speeches; the URL is kept, noted as an alias, and reclean leaves it so."""
+    with ChangingSite(articles=2) as site:
+        site.set("/a/90.html", site.pages["/a/0.html"].body)
+        crawl(cli, db_url, site.source_file(tmp_path))
+        assert run_cli(cli, "--db", db_url, "reclean").returncode == 0
+    engine = open_archive(db_url)
+    with sessions(engine)() as session:
+        notes = dict(session.execute(select(Capture.canonical_url, Capture.note)).all())
+        urls = [s.url for s in session.scalars(select(Speech))]
+    engine.dispose()
+    [(alias_url, note)] = [(u, n) for u, n in notes.items() if n]
+    assert len(notes) == 3 and note.startswith("alias of capture") and alias_url.endswith(("/a/0.html", "/a/90.html"))
+    assert alias_url not in urls and len(urls) == len(set(urls)) == 2

@@ -8,8 +8,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
-import shutil
 import threading
 import time
 import urllib.error
@@ -24,13 +22,10 @@ import uvicorn
 
 from archive.db import open_archive, sessions
 from cleaners.chars import to_traditional
-from tests.conftest import ROOT, free_port
+from tests.conftest import SHOTS, free_port
 from tests.test_archive import PARAS, archive_html, html_page
 from web.app import create_app
 
-CHROMIUM = "/usr/bin/chromium"
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"]
-SHOTS = ROOT / "artifacts" / "screenshots"
 EVIL = "<script>window.pwned=1</script>"
 
 
@@ -144,21 +139,6 @@ def test_server_binds_loopback_by_default() -> None:
 
 
 # ---- the browser ------------------------------------------------------------------------------
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    if not Path(CHROMIUM).exists() or shutil.which("chromium") is None:
-        if os.environ.get("SPEECH_ARCHIVE_REQUIRE_BROWSER"):
-            pytest.fail(f"Chromium is required here but {CHROMIUM} is missing (apt-get install chromium)")
-        pytest.skip(f"no Chromium at {CHROMIUM} (apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
-
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
-        yield b
-        b.close()
-
 
 def test_browser_search_filter_speech_concordance(server: str, browser) -> None:  # noqa: ANN001
     page = browser.new_page(java_script_enabled=False)  # the UI must work without scripts

@@ -4,7 +4,6 @@ kind nothing the pages brought executes, and the browser asks no host but the ar
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 from urllib.parse import quote, urlsplit
 
 import pytest
@@ -13,7 +12,7 @@ from sqlalchemy import select
 from archive.db import open_archive, sessions
 from archive.models import Speech
 from tests.test_archive import PARAS, archive_html
-from tests.test_web import browser, serving  # noqa: F401 - the module's browser fixture
+from tests.test_web import serving
 
 HOSTILE = {  # field: what a hostile site put there
     "title": '<script>window.pwned="title"</script>【范文三】<img src=http://evil.test/t.png onerror="window.pwned=\'img\'">',
@@ -49,12 +48,12 @@ def hostile_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         yield base
 
 
-PAGES = ["/", "/?q=" + quote("驻村"), "/?q=" + quote("范文三"), "/speech/1", "/capture/1/raw",
+PAGES = ["/", "/?q=" + quote("驻村"), "/speech/1", "/capture/1/raw",
          "/concordance?q=" + quote("驻村"), "/runs", "/api/docs", "/api/search?q=" + quote("驻村"), "/api/speech/1"]
 
 
 @pytest.mark.parametrize("path", PAGES)
-def test_no_hostile_content_runs_or_reaches_out(hostile_server: str, browser, path: str) -> None:  # noqa: ANN001, F811
+def test_no_hostile_content_runs_or_reaches_out(hostile_server: str, browser, path: str) -> None:  # noqa: ANN001
     context = browser.new_context()
     page = context.new_page()
     outside: list[str] = []
@@ -79,11 +78,12 @@ def test_no_hostile_content_runs_or_reaches_out(hostile_server: str, browser, pa
     assert outside == [], f"{path} made the browser ask {outside}"
 
 
-def test_hostile_fields_are_shown_as_text(hostile_server: str, browser) -> None:  # noqa: ANN001, F811
+def test_hostile_fields_are_shown_as_text(hostile_server: str, browser) -> None:  # noqa: ANN001
     page = browser.new_page()
     page.goto(hostile_server + "/speech/1")
     shown = page.inner_text("body")
     assert "【范文三】" in shown and "<script>" in shown and "恶意网" in shown
-    page.goto(hostile_server + "/?q=" + quote("范文三"))
-    assert page.locator("mark").all_inner_texts() == ["范文三"] or "范文三" in page.inner_text("body")
+    page.goto(hostile_server + "/?q=" + quote("驻村"))
+    listed = page.inner_text("ol.hits")
+    assert "【范文三】" in listed and "<script>" in listed and page.locator("mark").all_inner_texts()[0] == "驻村"
     page.close()

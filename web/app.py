@@ -20,6 +20,7 @@ from urllib.parse import urlencode, urlparse
 from fastapi import Depends, FastAPI, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response, StreamingResponse
 from fastapi.templating import Jinja2Templates
+import lxml.html
 from lxml_html_clean import Cleaner
 from markupsafe import Markup, escape
 from sqlalchemy import Engine, event, select
@@ -49,7 +50,12 @@ def highlight(marked: str) -> Markup:
 
 
 TEMPLATES.env.filters["highlight"] = highlight
-TEMPLATES.env.tests["web_link"] = lambda url: urlparse(str(url)).scheme in ("http", "https")  # never javascript:
+def web_link(url: object) -> bool:
+    """Only web addresses become links: never javascript:, data: or the like."""
+    return urlparse(str(url)).scheme in ("http", "https")
+
+
+TEMPLATES.env.tests["web_link"] = web_link
 # Every page of ours: nothing from another host, no framing, no inline script (none is needed).
 PAGE_POLICY = ("default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; script-src 'none'; "
                "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
@@ -172,16 +178,14 @@ def create_app(db_url: str | None = None) -> FastAPI:
 
     @app.get("/capture/{capture_id}/raw", include_in_schema=False)
     def raw_capture(session: Db, capture_id: int) -> Response:
+        """The page as fetched, sanitised (``sanitised``); the CSP forbids whatever slipped through."""
         if not 0 < capture_id <= MAX_ID:
             raise HTTPException(404, f"no capture {capture_id}")
-        """The page as fetched, minus scripts, frames, forms and event handlers; the CSP forbids the rest."""
         capture = session.get(Capture, capture_id)
         if capture is None:
             raise HTTPException(404, f"no capture {capture_id}")
         html = raw_body(capture).decode(capture.encoding or "utf-8", errors="replace")
-        cleaner = Cleaner(scripts=True, javascript=True, embedded=True, frames=True, forms=True, meta=True,
-                          page_structure=False, style=False, inline_style=False, links=True)
-        return HTMLResponse(cleaner.clean_html(html) if html.strip() else "",
+        return HTMLResponse(sanitised(html) if html.strip() else "",
                             headers={"Content-Security-Policy": RAW_POLICY, "X-Content-Type-Options": "nosniff"})
 
     @app.get("/concordance", response_class=HTMLResponse, include_in_schema=False)
@@ -275,6 +279,27 @@ def create_app(db_url: str | None = None) -> FastAPI:
         return PlainTextResponse("ok")
 
     return app
+
+
+_RAW_CLEANER = Cleaner(scripts=True, javascript=True, embedded=True, frames=True, forms=True, meta=True,
+                       page_structure=False, style=True, inline_style=True, links=True, annoying_tags=True)
+_FETCHING = ("src", "srcset", "background", "poster", "data", "action", "formaction", "ping", "lowsrc", "dynsrc")
+
+
+def sanitised(html: str) -> str:
+    """A captured page made safe to show: no script, frame, form, event attribute, refresh, base,
+    stylesheet or anything else that would make the reader's browser ask another host (the site
+    would learn who reads it); only links to web addresses stay links."""
+    root = lxml.html.document_fromstring(_RAW_CLEANER.clean_html(html))
+    for el in root.iter("base"):
+        el.drop_tree()
+    for el in root.iter():
+        if isinstance(el.tag, str):
+            for name in _FETCHING:
+                el.attrib.pop(name, None)
+            if el.tag == "a" and "href" in el.attrib and not web_link(el.get("href")):
+                del el.attrib["href"]
+    return lxml.html.tostring(root, encoding="unicode")
 
 
 def _summary(s: Speech) -> dict:

@@ -9,6 +9,7 @@ Run it as ``speech-archive crawl NAME`` or ``scrapy crawl speeches -a source=NAM
 
 from __future__ import annotations
 
+import functools
 from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -48,6 +49,7 @@ class SpeechSpider(scrapy.Spider):
             raise ValueError("give a source: scrapy crawl speeches -a source=NAME")
         self.source = source if isinstance(source, Source) else load_source(source)
         self.allowed_domains = list(self.source.allowed_domains)
+        self.canonical = functools.partial(canonical, drop=self.source.drop_params)
         self.archived: dict[str, revisit.Archived] = {}
         self.skipped: set[str] = set()  # archived articles linked this run and not fetched
         # discovery (no patterns in the source file): what the crawl learned and found on the way
@@ -67,8 +69,8 @@ class SpeechSpider(scrapy.Spider):
 
     def dropped(self, request: scrapy.Request) -> None:
         """A redirect back to an address of its own chain, dropped as seen: a redirect loop."""
-        chain = {canonical(u) for u in request.meta.get("redirect_urls", [])}
-        if canonical(request.url) in chain:
+        chain = {self.canonical(u) for u in request.meta.get("redirect_urls", [])}
+        if self.canonical(request.url) in chain:
             self.crawler.stats.inc_value("crawl/redirect_loop")
 
     async def start(self):  # noqa: ANN201 - Scrapy ≥ 2.13 start hook, an async generator of requests
@@ -78,7 +80,7 @@ class SpeechSpider(scrapy.Spider):
             self.shapes.known(url)
         for url in self.source.start_urls:
             if self.discovering:
-                self.seen.add(canonical(url))
+                self.seen.add(self.canonical(url))
                 yield self._discovery_request(url)
             else:
                 yield scrapy.Request(url, callback=self.parse_listing, errback=self.failed)
@@ -108,7 +110,7 @@ class SpeechSpider(scrapy.Spider):
         if len(url) > self.settings.getint("URLLENGTH_LIMIT", 2083):  # before any work on it: a trap, or junk
             self.crawler.stats.inc_value("urllength/request_ignored_count")
             return None
-        url = canonical(url)
+        url = self.canonical(url)
         if not self._allowed(url):
             self.crawler.stats.inc_value("crawl/link_denied")
             return None
@@ -155,7 +157,7 @@ class SpeechSpider(scrapy.Spider):
 
     def _discovery_request(self, url: str) -> scrapy.Request:
         return scrapy.Request(url, callback=self.parse_page, errback=self.failed,
-                              meta={"shape_of": canonical(url)})
+                              meta={"shape_of": self.canonical(url)})
 
     def _learn(self, response_or_request: Response | scrapy.Request, kind: str,
                useful: bool = True) -> Iterator[scrapy.Request]:
@@ -203,12 +205,12 @@ class SpeechSpider(scrapy.Spider):
         useful = True
         if kind == discover.ARTICLE:
             self.seen.add(article_stem(first))
-            links = [(u, t) for u, t in links if not is_continuation(first, canonical(u))]
+            links = [(u, t) for u, t in links if not is_continuation(first, self.canonical(u))]
         elif kind == discover.LIST:  # a list that leads nowhere new: a calendar page, an archive of the same links
-            useful = any(canonical(u) not in self.seen and discover.title_like(t) for u, t in links)
+            useful = any(self.canonical(u) not in self.seen and discover.title_like(t) for u, t in links)
         yield from self._learn(response, kind, useful)
         for href in root.xpath("//link[contains(@rel, 'alternate')][contains(@type, 'rss') or contains(@type, 'atom')]/@href"):
-            feed = canonical(response.urljoin(href))
+            feed = self.canonical(response.urljoin(href))
             if self._allowed(feed) and feed not in self.found["feeds"] and feed not in self.source.feeds:
                 self.found["feeds"].append(feed)
                 yield scrapy.Request(feed, callback=self.parse_feed, errback=self.failed)
@@ -285,7 +287,7 @@ class SpeechSpider(scrapy.Spider):
         text, encoding = ("", "binary") if binary else decode_html(response.body, charset, self.source.encoding)
         headers = {k.decode("latin-1"): b", ".join(v).decode("latin-1") for k, v in response.headers.items()}
         requested = response.request.meta.get("redirect_urls", [response.url])[0] if response.request else response.url
-        return Fetched(url=requested, final_url=response.url, canonical_url=canonical(response.url),
+        return Fetched(url=requested, final_url=response.url, canonical_url=self.canonical(response.url),
                        status=response.status, headers=headers, encoding=encoding, body=response.body,
                        fetched_at=datetime.now(UTC)), text
 
@@ -306,7 +308,7 @@ class SpeechSpider(scrapy.Spider):
         """The article as an item (with its later pages), or a request for the address it names canonical."""
         declared = sel.css('link[rel="canonical"]::attr(href)').get()
         if declared:
-            target = canonical(response.urljoin(declared))
+            target = self.canonical(response.urljoin(declared))
             if target != fetched.canonical_url and self._allowed(target):
                 self.crawler.stats.inc_value("crawl/canonical_redirect")
                 request = self._article_request(target, None)
@@ -330,7 +332,7 @@ class SpeechSpider(scrapy.Spider):
             href = a.attrib.get("href")
             if not href or label not in NEXT_WORDS:
                 continue
-            url = canonical(response.urljoin(href))
+            url = self.canonical(response.urljoin(href))
             if url not in seen and is_continuation(first, url) and len(item.parts) < 50:
                 yield scrapy.Request(url, callback=self.parse_part, errback=self.failed, meta={"item": item}, dont_filter=True)
                 return
