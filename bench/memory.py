@@ -75,7 +75,7 @@ def main() -> None:
     print(f"machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}")
     with FaultSite() as site, tempfile.TemporaryDirectory() as tmp:
         result, seconds, peak = crawl_measured(f"sqlite:///{tmp}/faults.sqlite3", site.source_file(Path(tmp)),
-                                               {"SPEECH_ARCHIVE_DOWNLOAD_TIMEOUT": "3"})
+                                               {"SPEECH_ARCHIVE_DOWNLOAD_TIMEOUT": "1"})
         print(f"fault-site crawl: peak RSS {peak:.0f} MB (ceiling 400), {seconds:.1f} s, {len(site.requests)} requests, "
               f"exit {result.returncode}; {len(GOOD)} good speeches on the site")
     for name, mb, per_mb in cleaning_seconds_per_mb():

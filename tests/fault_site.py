@@ -89,7 +89,7 @@ class FaultSite(Site):
         self.pages["/junk.html"] = page("资料", f"<p>{_random_text(1_700_000)}</p>").encode("utf-8")
         self.pages["/links.html"] = page("索引", " ".join(f"<a href='/x/{i}.html'>第{i}篇</a>" for i in range(20_000))).encode()
         self.pages["/private/secret.html"] = page("内部", article("内部讲话", speech(200)[1])).encode()
-        self.bomb = _bomb(512 << 20)
+        self.bomb = _bomb(64 << 20)  # eight times the largest page a crawl takes
 
     def dynamic(self, path: str, query: dict[str, list[str]]) -> tuple[int, bytes, str] | None:
         with self.lock:
@@ -168,7 +168,7 @@ class FaultSite(Site):
             def _stall(self, path: str, hits: int) -> None:
                 self._head(200, {"Content-Type": "text/html", "Content-Length": "100000"})
                 self.wfile.write(b"<html><body><p>")
-                time.sleep(8)
+                time.sleep(4)
 
             def _reset(self, path: str, hits: int) -> None:
                 self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))

@@ -23,7 +23,7 @@ def test_one_crawl_of_the_fault_site(tmp_path: Path, cli) -> None:  # noqa: ANN0
     db_url = f"sqlite:///{tmp_path / 'faults.sqlite3'}"
     with FaultSite() as site:
         source = site.source_file(tmp_path)
-        result, seconds, peak = crawl_measured(db_url, source, {"SPEECH_ARCHIVE_DOWNLOAD_TIMEOUT": "3"})
+        result, seconds, peak = crawl_measured(db_url, source, {"SPEECH_ARCHIVE_DOWNLOAD_TIMEOUT": "1"})
         requests = list(site.requests)
     assert result.returncode == 0, result.stderr[-3000:]
     assert seconds < 120 and len(requests) < 120, (seconds, len(requests))

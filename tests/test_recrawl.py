@@ -200,9 +200,9 @@ def test_the_scheduler_follows_a_changing_site(tmp_path: Path) -> None:
     assert len({s.url for s in speeches}) == 4 and len(speeches) == 5
 
 
-def test_a_crawl_ends_when_the_process_that_started_it_is_killed(tmp_path: Path, cli) -> None:  # noqa: ANN001
-    """SIGKILL of the scheduler (here: any starter using child_env) must not leave its crawl running."""
-    db_url = f"sqlite:///{tmp_path / 'a.sqlite3'}"
+def test_a_crawl_ends_when_the_process_that_started_it_is_killed(db_url: str, tmp_path: Path, cli) -> None:  # noqa: ANN001
+    """SIGKILL of the scheduler (here: any starter using child_env, as the scheduler does) must not
+    leave its crawl running; the next crawl resumes, and no page is captured twice."""
     with ChangingSite(articles=40, delay=0.4) as site:
         source = site.source_file(tmp_path)
         starter = subprocess.Popen(
@@ -220,8 +220,17 @@ def test_a_crawl_ends_when_the_process_that_started_it_is_killed(tmp_path: Path,
         while _alive(child):
             assert time.monotonic() < deadline, "the crawl outlived the process that started it"
             time.sleep(0.2)
-    [run] = crawl_runs(db_url)
-    assert run.status == "interrupted" and len(archived(db_url)) < 40
+        [killed] = crawl_runs(db_url)
+        assert killed.status == "interrupted" and len(archived(db_url)) < 40
+        site.delay = 0
+        crawl(cli, db_url, source)  # the lease died with the crawl: the next one runs, and resumes
+    first, second = crawl_runs(db_url)
+    assert second.status == "finished" and first.finished_at <= second.started_at
+    engine = open_archive(db_url)
+    with sessions(engine)() as session:
+        captured = session.scalars(select(Capture.canonical_url)).all()
+    engine.dispose()
+    assert len(captured) == len(set(captured)) == 40 and len({s.url for s in archived(db_url)}) == 40
 
 
 def _alive(pid: int) -> bool:
