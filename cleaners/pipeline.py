@@ -12,7 +12,6 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 
-import trafilatura
 from lxml import etree
 
 import settings
@@ -123,6 +122,8 @@ def _extract_part(html: str, url: str, rules: SiteRules) -> tuple[PageInfo, list
             outside = _without(outside, text)
         return info, text, removals + [Removal("extract.outside", ln) for ln in outside if len(ln) >= 6], "density"
     # fast=True: no fallback extractors; on these pages it is both quicker and more accurate.
+    import trafilatura  # the fallback only, imported on first need: it slows every command's start
+
     extracted = trafilatura.extract(root, url=url or None, fast=True, favor_recall=True, include_comments=False,
                                     include_tables=True, include_links=False, deduplicate=False,
                                     output_format="txt")

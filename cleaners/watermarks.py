@@ -18,7 +18,6 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from pypinyin import Style, lazy_pinyin
 
 from cleaners.chars import CJK
 
@@ -217,7 +216,10 @@ def _tag_body(body: str, word: str) -> bool:
 
 @lru_cache(maxsize=4096)
 def _syllables(run: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """Each character's pinyin, and its initial, as a site's address spells a brand."""
+    """Each character's pinyin, and its initial, as a site's address spells a brand. pypinyin is
+    imported here, on first need: its dictionary costs every command start a third of a second."""
+    from pypinyin import Style, lazy_pinyin
+
     apart = list  # a run of letters or digits is kept one character to an item, aligned with the run
     return (tuple(lazy_pinyin(run, errors=apart)),
             tuple(lazy_pinyin(run, style=Style.FIRST_LETTER, errors=apart)))

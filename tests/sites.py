@@ -19,11 +19,10 @@ import re
 import threading
 from collections.abc import Callable
 from datetime import date, timedelta
-from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
-from demo.server import LocalServer
+from demo.server import Handler, LocalServer
 from tests.dedup.labelled import bases
 
 TITLES = ("在全县组织工作会议上的讲话", "在乡村振兴工作推进会上的发言", "在安全生产工作会议上的讲话", "年度党建工作述职报告",
@@ -98,10 +97,7 @@ class Site(LocalServer):
     def __enter__(self) -> Site:
         site = self
 
-        class Serve(BaseHTTPRequestHandler):
-            def log_message(self, format: str, *args: object) -> None:  # noqa: A002
-                pass
-
+        class Serve(Handler):  # the demo site's quiet logging and replies; these pages instead of its files
             def do_GET(self) -> None:  # noqa: N802
                 with site.lock:
                     site.requests.append(self.path)
@@ -114,13 +110,6 @@ class Site(LocalServer):
                     kind = "application/xml" if self.path.endswith(".xml") else site.content_type
                     answer = (200, body, kind) if body is not None else (404, b"<html><body>404</body></html>", "text/html")
                 return self._send(*answer)
-
-            def _send(self, status: int, body: bytes, content_type: str) -> None:
-                self.send_response(status)
-                self.send_header("Content-Type", content_type)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
 
         self.handler = Serve
         super().__enter__()
