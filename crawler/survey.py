@@ -19,7 +19,7 @@ from scrapy.crawler import CrawlerProcess
 
 from crawler import discover
 from crawler.run import crawl_settings
-from crawler.sources import Source, SourceError, parse_source
+from crawler.sources import SourceError, parse_source
 from crawler.spiders.speeches import SpeechSpider
 
 SAMPLE_REQUESTS = 60

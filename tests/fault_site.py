@@ -20,7 +20,6 @@ import socket
 import struct
 import time
 from collections import Counter
-from http.server import BaseHTTPRequestHandler
 
 from cleaners.chars import to_traditional
 from tests.sites import Site, article, links, page, speech

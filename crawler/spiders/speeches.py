@@ -16,11 +16,11 @@ from datetime import UTC, datetime
 from urllib.parse import urlparse
 
 import scrapy
+from lxml import etree
 from scrapy import signals
 from scrapy.exceptions import IgnoreRequest
-from scrapy.spidermiddlewares.httperror import HttpError
-from lxml import etree
 from scrapy.http import Response
+from scrapy.spidermiddlewares.httperror import HttpError
 from scrapy.utils.sitemap import Sitemap
 from twisted.python.failure import Failure
 
@@ -28,8 +28,8 @@ from archive.store import Fetched
 from cleaners import dom
 from cleaners.content import not_html
 from cleaners.dom import PageError
-from crawler.encoding import decode_html
 from crawler import discover, revisit
+from crawler.encoding import decode_html
 from crawler.items import PageItem
 from crawler.sources import Source, load_source
 from crawler.urls import article_stem, canonical, is_continuation
