@@ -20,7 +20,7 @@ from crawler import discover
 from crawler.sources import parse_source
 from crawler.urls import canonical
 from tests.conftest import crawl_runs, run_cli
-from tests.sites import FAMILY, FanwenSite, Site, page
+from tests.sites import FAMILY, FanwenSite, Site, article, links, page, speech
 
 TRAP_PAGES = re.compile(r"/news/calendar|/archive/|/more/more/|/search|/member/")
 FORBIDDEN = ("/admin/", "/private/")
@@ -223,3 +223,24 @@ def test_a_first_crawl_that_archives_nothing_is_degraded(kind: type[Site], reaso
     assert f"run {run.id} is degraded" in stderr and reason in stderr
     listed = run_cli(cli, "--db", db_url, "runs")
     assert "degraded" in listed.stdout and reason in listed.stdout
+
+
+class LongListSite(Site):
+    """Ten list pages linked one to the next by 下一页 alone: deeper than ``depth_limit``."""
+
+    name = "longlist"
+
+    def build(self) -> None:
+        for k in range(10):
+            items = [(f"/a/{5 * k + j}.html", speech(5 * k + j)[0]) for j in range(5)]
+            nxt = f"<a href='/list/{k + 2}.html'>下一页</a>" if k < 9 else ""
+            self.add("/" if k == 0 else f"/list/{k + 1}.html", page("列表", links(items) + nxt))
+            for path, title in items:
+                self.add(path, page(title, article(title, speech(int(path[3:-5]))[1])))
+                self.articles.add(path)
+
+
+def test_a_long_list_is_followed_to_its_end_whatever_the_depth_limit(cli, tmp_path: Path) -> None:  # noqa: ANN001
+    with LongListSite() as site:
+        db_url, _ = _crawl(cli, site, tmp_path)
+        assert _archived(db_url, site) == site.articles and len(site.articles) == 50

@@ -148,16 +148,19 @@ class SpeechSpider(scrapy.Spider):
             self.traps[reason] += 1
             self.crawler.stats.inc_value(f"discover/trap_skipped/{reason}")
             return None
-        verdict = self.shapes.admit(url, force=discover.is_pagination(url, anchor))
+        next_page = discover.is_pagination(url, anchor)
+        verdict = self.shapes.admit(url, force=next_page)
         if verdict == "skip":
             self.crawler.stats.inc_value("discover/shape_skipped")
             return None
         self.seen.add(url)
-        return self._discovery_request(url) if verdict == "fetch" else None
+        return self._discovery_request(url, next_page) if verdict == "fetch" else None
 
-    def _discovery_request(self, url: str) -> scrapy.Request:
+    def _discovery_request(self, url: str, next_page: bool = False) -> scrapy.Request:
+        """``next_page``: the next page of a list is as deep as the list (a list of 50 pages is not
+        cut at ``depth_limit``); a list that stops giving new links is stopped by its shape's budget."""
         return scrapy.Request(url, callback=self.parse_page, errback=self.failed,
-                              meta={"shape_of": self.canonical(url)})
+                              meta={"shape_of": self.canonical(url), "depth_reset": next_page})
 
     def _learn(self, response_or_request: Response | scrapy.Request, kind: str,
                useful: bool = True) -> Iterator[scrapy.Request]:
