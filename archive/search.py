@@ -12,6 +12,9 @@ can match most of the archive) is ranked among its newest matches, so that its f
 same whether it matches a hundred speeches or a million. Date order, counts, facets and exports
 always cover every match; a common query's page in date order is found by walking the date
 index newest first, testing each speech, rather than by sorting every match.
+
+Field terms (``speaker:刘敏坚``, ``title:讲话``, ``site:学习啦``, ``occasion:座谈会``) match within
+that field, in either script, and narrow the words' matches; a query may be field terms alone.
 """
 
 from __future__ import annotations
@@ -22,24 +25,29 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import Float, Integer, Select, and_, cast, column, func, not_, or_, select, table
+from sqlalchemy import Float, Integer, Select, and_, cast, column, func, literal, not_, or_, select, table, true
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql.elements import ColumnElement
 
 import settings
 from archive import fulltext
 from archive.models import DupGroup, Speech
-from cleaners.chars import fold
+from cleaners.chars import fold, to_simplified, to_traditional
 
 
 class QueryError(ValueError):
     """The query cannot be understood; the message says what to change."""
 
 
+FIELDS = ("speaker", "title", "site", "occasion")
+_FIELD_TERM = re.compile(rf"^({'|'.join(FIELDS)}):(.+)$", re.IGNORECASE)
+
+
 @dataclass
 class Query:
     groups: list[list[str]] = field(default_factory=list)  # AND of ORs: [[a], [b, c]] = a AND (b OR c)
     excluded: list[str] = field(default_factory=list)
+    fields: list[tuple[str, str]] = field(default_factory=list)  # (field, value as typed), all must match
 
     @property
     def terms(self) -> list[str]:
@@ -67,6 +75,12 @@ def parse_query(text: str) -> Query:
             continue
         if tok.startswith("-") and len(tok) > 1:
             negate, tok = True, tok[1:]
+        fielded = _FIELD_TERM.match(tok)
+        if fielded:
+            if negate or pending_or:
+                raise QueryError(f"a field term ({tok}) can only narrow: no OR, NOT or - before it")
+            query.fields.append((fielded.group(1).lower(), fielded.group(2).strip()))
+            continue
         term = fold(tok).strip()
         if not term:
             continue
@@ -79,9 +93,16 @@ def parse_query(text: str) -> Query:
         pending_or = negate = False
     if pending_or or negate:
         raise QueryError("the query ends with an operator")
-    if not query.groups:
+    if not query.groups and not query.fields:
         raise QueryError("the query has no words to search for")
     return query
+
+
+def _in_fields(query: Query, speech: type[Speech] = Speech) -> list[ColumnElement[bool]]:
+    """The field terms as conditions: each value found in its column, typed in either script."""
+    return [or_(*[getattr(speech, name).contains(v, autoescape=True) for v in {value, to_simplified(value),
+                                                                              to_traditional(value)}])
+            for name, value in query.fields]
 
 
 @dataclass
@@ -138,6 +159,13 @@ class _Matching:
 
 
 def _matching(query: Query, dialect: str) -> _Matching:
+    if not query.groups:  # field terms alone: no index to ask, nothing to rank by
+        return _Matching(select(Speech).where(*_in_fields(query)), literal(0), Speech.id.desc())
+    matched = _matching_words(query, dialect)
+    return _Matching(matched.stmt.where(*_in_fields(query)), matched.rank, matched.newest_first)
+
+
+def _matching_words(query: Query, dialect: str) -> _Matching:
     if dialect == "sqlite":
         stmt = (select(Speech).select_from(FTS).join(Speech, Speech.id == FTS.c.rowid)
                 .where(FTS.c.speech_grams.op("MATCH")(fulltext.fts_match(query.groups, query.excluded))))
@@ -172,7 +200,7 @@ def _contains(query: Query, speech: type[Speech] = Speech) -> ColumnElement[bool
     """The query as plain substring tests on the folded text: what the index answers, row by row."""
     def has(term: str) -> ColumnElement[bool]:
         return speech.search_text.contains(term, autoescape=True)
-    wanted = and_(*[or_(*[has(t) for t in g]) for g in query.groups])
+    wanted = and_(true(), *[or_(*[has(t) for t in g]) for g in query.groups], *_in_fields(query, speech))
     return and_(wanted, not_(or_(*[has(t) for t in query.excluded]))) if query.excluded else wanted
 
 

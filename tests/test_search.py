@@ -19,7 +19,7 @@ from archive import fulltext
 from archive.db import open_archive, sessions
 from archive.models import Speech
 from archive.search import Filters, QueryError, build_search, facets, parse_query, results, search, walks_dates
-from cleaners.chars import fold
+from cleaners.chars import fold, to_simplified
 from tests.conftest import pg_schema
 from tests.dedup.labelled import labelled_set
 from tests.test_dedup_gate import add_speech
@@ -190,3 +190,35 @@ def test_relevance_puts_denser_texts_first(session: Session) -> None:
     add_speech(session, 2, "改革" * 20 + "。" + "其他内容" * 60, False)
     session.commit()
     assert [h.speech.text.count("改革") for h in search(session, "改革")] == [20, 3, 1]
+
+
+def in_field(speech: Speech, name: str, value: str) -> bool:
+    """The reference for a field term: the value in the field, in either script."""
+    stored = to_simplified(getattr(speech, name) or "")
+    return to_simplified(value) in stored
+
+
+FIELD_QUERIES = ["speaker:刘敏坚", "speaker:劉敏堅", "title:doc 1", "site:site3", "title:doc 驻村",
+                 "site:site2 驻村 OR 基层", "title:doc -驻村", "occasion:座谈会", "Speaker:刘 occasion:老干部"]
+
+
+def test_field_terms_narrow_to_the_field_in_either_script(session: Session) -> None:
+    fill(session)
+    for n, s in enumerate(session.scalars(select(Speech).order_by(Speech.id).limit(40))):
+        s.speaker = "刘敏坚" if n % 5 == 0 else "王某某"
+        s.occasion = "老干部座谈会" if n % 4 == 0 else None
+    session.commit()
+    speeches = list(session.scalars(select(Speech)))
+    for q in FIELD_QUERIES:
+        query = parse_query(q)
+        words = scan(session, q) if query.groups else {s.id for s in speeches}
+        expected = {s.id for s in speeches if s.id in words and all(in_field(s, f, v) for f, v in query.fields)}
+        assert expected, q  # the case is not empty
+        assert set(found(session, q)) == set(found(session, q, order="date")) == expected, q
+        assert facets(session, query).total == len(expected), q
+
+
+@pytest.mark.parametrize("q,message", [("-speaker:刘", "can only narrow"), ("驻村 OR title:讲话", "can only narrow")])
+def test_field_terms_only_narrow(q: str, message: str) -> None:
+    with pytest.raises(QueryError, match=message):
+        parse_query(q)
