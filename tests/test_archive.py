@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
-from sqlalchemy import func, inspect, select
+from sqlalchemy import func, inspect, select, text
 from sqlalchemy.orm import Session
 
 from archive import dedup, store
@@ -262,3 +262,25 @@ def test_group_members_show_real_differences_not_script(session: Session) -> Non
     assert by_id[trad.id].diff == []  # the same text in the other script: nothing differs
     removed = [line for line in by_id[cut.id].diff if line.startswith("-") and not line.startswith("---")]
     assert removed == ["-" + p for p in PARAS[4:]]
+
+
+def test_the_head_read_from_the_migration_files_is_alembics(session: Session) -> None:
+    """Opening an archive skips Alembic when the schema is at the head it reads itself: that head
+    must be Alembic's own, and an archive that is behind is still brought up to it."""
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    from archive.db import MIGRATIONS, head_revision, open_archive
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    assert head_revision() == ScriptDirectory.from_config(cfg).get_current_head()
+    url = session.get_bind().url.render_as_string(hide_password=False)
+    with session.get_bind().begin() as conn:
+        conn.execute(text("DROP INDEX ix_captures_source_body"))
+        conn.execute(text("UPDATE alembic_version SET version_num = '0009'"))
+    engine = open_archive(url)
+    with engine.connect() as conn:
+        assert conn.scalar(text("SELECT version_num FROM alembic_version")) == head_revision()
+        assert "ix_captures_source_body" in {i["name"] for i in inspect(conn).get_indexes("captures")}
+    engine.dispose()

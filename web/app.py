@@ -304,7 +304,8 @@ def sanitised(html: str) -> str:
 
 def _summary(s: Speech) -> dict:
     return {"id": s.id, "title": s.title, "site": s.site, "url": s.url, "speaker": s.speaker,
-            "speech_date": s.speech_date, "captured_at": s.captured_at.isoformat(), "group_id": s.group_id}
+            "speech_date": s.speech_date, "occasion": s.occasion, "captured_at": s.captured_at.isoformat(),
+            "group_id": s.group_id}
 
 
 def _export_stream(make_session, filters: Filters, query: SearchQuery | None,  # noqa: ANN001 - a sessionmaker
