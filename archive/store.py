@@ -113,22 +113,13 @@ class Fetched:
     fetched_at: datetime
 
 
-def unchanged_capture(session: Session, source: Source, page: Fetched) -> Capture | None:
-    """The stored capture of this URL with exactly this body, if any: re-crawls store nothing twice."""
+def same_body(session: Session, source: Source, page: Fetched) -> list[Capture]:
+    """This source's stored pages (first parts) with exactly this body, oldest first, in one indexed
+    lookup: under the page's own URL it is unchanged and a recrawl stores nothing twice; under
+    another URL it is the same page reached by a second address, archived once."""
     digest = hashlib.sha256(page.body).hexdigest()
-    return session.scalar(select(Capture).where(Capture.source_id == source.id, Capture.root_id.is_(None),
-                                                Capture.canonical_url == page.canonical_url,
-                                                Capture.body_sha256 == digest).limit(1))
-
-
-def alias_of(session: Session, source: Source, page: Fetched) -> Capture | None:
-    """The stored capture of this source with exactly this body under another URL, if any: the
-    same page reached by a second address (a mirror path, an id alias) is archived once."""
-    digest = hashlib.sha256(page.body).hexdigest()
-    return session.scalar(select(Capture).where(Capture.source_id == source.id, Capture.root_id.is_(None),
-                                                Capture.body_sha256 == digest, Capture.note.is_(None),
-                                                Capture.canonical_url != page.canonical_url)
-                          .order_by(Capture.id).limit(1))
+    return list(session.scalars(select(Capture).where(Capture.source_id == source.id, Capture.root_id.is_(None),
+                                                      Capture.body_sha256 == digest).order_by(Capture.id)))
 
 
 def save_capture(session: Session, source: Source, run: CrawlRun | None, page: Fetched,

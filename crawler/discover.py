@@ -38,7 +38,8 @@ _SEARCH_WORDS = frozenset({"search", "so", "sousuo", "query", "find"})
 _SEARCH_KEYS = frozenset({"q", "wd", "kw", "keyword", "keywords", "query", "search", "searchword", "word", "key"})
 _VISITOR_WORDS = re.compile(r"^(?:log(?:in|on|out)|sign(?:in|up|out)|register|reg|member|members|user|users|account|"
                             r"passport|my|cart|denglu|zhuce|huiyuan|ucenter|uc|vip|pay|order)$", re.I)
-PAGINATION_WORDS = ("下一页", "下页", "上一页", "尾页", "末页", "首页", "next", "last", "»", "›")
+NEXT_WORDS = ("下一页", "下页", "后一页", "下一頁", "下頁", "next", "›", "»", ">")  # the next page (of a list, or an article)
+PAGINATION_WORDS = NEXT_WORDS + ("上一页", "上一頁", "尾页", "尾頁", "末页", "首页", "last")
 _PAGINATION_URL = re.compile(r"(?:(?:list|index|page)[_-]\d+\.\w{2,5}$|[?&](?:page|p|pn|pageno|pg)=\d+)", re.I)
 
 

@@ -73,10 +73,11 @@ class ArchivePipeline:
         rules = source.rules_for(first.canonical_url)
         with self.Session.begin() as session:
             run = session.get(CrawlRun, self.run_id)
-            if store.unchanged_capture(session, self.source, first) is not None:
+            same = store.same_body(session, self.source, first)
+            if any(c.canonical_url == first.canonical_url for c in same):
                 self.stats.inc_value("archive/unchanged")
                 return item
-            alias = store.alias_of(session, self.source, first) if len(item.parts) == 1 else None
+            alias = next((c for c in same if c.note is None), None) if len(item.parts) == 1 else None
             root = store.save_capture(session, self.source, run, first)
             for n, part in enumerate(item.parts[1:], start=1):
                 store.save_capture(session, self.source, run, part, root=root, part_index=n)

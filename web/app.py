@@ -290,7 +290,8 @@ def sanitised(html: str) -> str:
     """A captured page made safe to show: no script, frame, form, event attribute, refresh, base,
     stylesheet or anything else that would make the reader's browser ask another host (the site
     would learn who reads it); only links to web addresses stay links."""
-    root = lxml.html.document_fromstring(_RAW_CLEANER.clean_html(html))
+    root = lxml.html.document_fromstring(html)
+    _RAW_CLEANER(root)  # in place: the page is parsed once
     for el in root.iter("base"):
         el.drop_tree()
     for el in root.iter():

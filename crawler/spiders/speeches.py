@@ -35,7 +35,6 @@ from crawler.sources import Source, load_source
 from crawler.urls import article_stem, canonical, is_continuation
 
 MAX_LINKS = 10_000  # links read from one page: a page of more is a dump or a trap, not a list to follow whole
-NEXT_WORDS = ("下一页", "下页", "后一页", "下一頁", "下頁", "next", "›", "»", ">")
 
 
 class SpeechSpider(scrapy.Spider):
@@ -333,7 +332,7 @@ class SpeechSpider(scrapy.Spider):
         for a in sel.css("a"):
             label = "".join(a.css("::text").getall()).strip().lower()
             href = a.attrib.get("href")
-            if not href or label not in NEXT_WORDS:
+            if not href or label not in discover.NEXT_WORDS:
                 continue
             url = self.canonical(response.urljoin(href))
             if url not in seen and is_continuation(first, url) and len(item.parts) < 50:
