@@ -77,6 +77,16 @@ def _upgrade(conn: Connection, url: str) -> None:
     command.upgrade(cfg, "head")
 
 
+def _regroup_if_ungrouped(conn: Connection) -> None:
+    """After a migration that dropped the groups (new sketches), regroup with today's code."""
+    if conn.scalar(text("SELECT 1 FROM speeches WHERE group_id IS NULL LIMIT 1")):
+        from archive import dedup  # the grouping code, which needs every newer column
+
+        session = Session(bind=conn)
+        dedup.rebuild(session)
+        session.flush()
+
+
 def open_archive(url: str | None = None, migrate: bool = True, writer: bool = False) -> Engine:
     """Engine for the archive at ``url`` (default: the ``db`` setting), schema brought up to date.
 
@@ -115,6 +125,7 @@ def open_archive(url: str | None = None, migrate: bool = True, writer: bool = Fa
                         # workers starting together on a new server: one migrates, the others wait, then find it done
                         conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
                     _upgrade(conn, url)
+                    _regroup_if_ungrouped(conn)
         else:
             engine.connect().close()
     except OperationalError as exc:

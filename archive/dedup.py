@@ -16,14 +16,15 @@ cheap to look up.
 from __future__ import annotations
 
 import hashlib
+import itertools
 from collections.abc import Callable, Iterable
 
 import numpy as np
-from sqlalchemy import Row, delete, func, insert, select, text, update
+from sqlalchemy import Row, delete, func, insert, or_, select, text, update
 from sqlalchemy.orm import Session
 
 import settings
-from archive.compare import comparison_form, lacks_stretches, stops_early, with_copy_gaps
+from archive.compare import COPY_GAP, comparison_form, lacks_stretches, stops_early, with_copy_gaps
 from archive.consensus import Copy, cut, insertions
 from archive.models import DupGroup, Shingle, Speech
 from archive.reconstruct import reconstruct
@@ -84,12 +85,25 @@ def _canonical_key(s: Speech | Row, superseded: set[int]) -> tuple:
             -s.captured_at.timestamp(), -s.id)
 
 
+def _by_copies_only(s: Speech | Row) -> bool:
+    """Marked truncated only because a fuller copy showed it (no page said so)."""
+    return bool(s.truncated and s.gaps) and all(g.get("kind") == COPY_GAP for g in s.gaps)
+
+
+def is_whole(s: Speech | Row) -> bool:
+    """Whole as its page gave it. What its copies show must not decide grouping: that changes
+    with the order copies arrive in."""
+    return not s.truncated or _by_copies_only(s)
+
+
 def _superseded(session: Session, ids: list[int] | None = None) -> set[int]:
     """Speeches a recrawl found a newer version of (among ``ids``, or all)."""
     stmt = select(Speech.previous_id).where(Speech.previous_id.is_not(None))
     return set(session.scalars(stmt if ids is None else stmt.where(Speech.previous_id.in_(ids))))
 
 
+SAME_DOCUMENT = 0.9  # a text holding this share of a larger one is a copy of it, not a part
+HELD_LIMIT = 20  # texts held by one speech compared pairwise to tell a compilation (the first by id)
 CONSENSUS_LIMIT = 20  # copies of one group read against each other (the first by id); more add little
 
 
@@ -105,7 +119,7 @@ def mark_early_stops(members: list[Speech]) -> None:
     for m in members:
         gaps = with_copy_gaps(list(m.gaps or []), len(m.paragraphs or []), beyond.get(m.id), lacking.get(m.id, []))
         if gaps != (m.gaps or []):
-            m.gaps, m.truncated = gaps, bool(gaps)
+            m.gaps, m.truncated = gaps, bool(gaps) or (m.truncated and not _by_copies_only(m))
 
 
 def apply_consensus(members: list[Speech]) -> list[Speech]:
@@ -195,14 +209,22 @@ def assign_group(session: Session, speech: Speech) -> bool:
                                                           Speech.id != speech.id)).all()
     matches.update(g for g in exact if g is not None)
     shared = _candidates(session, speech, hashes)
+    held = False  # a compilation's guard may change what groups: regroup the neighbourhood
     if shared:
-        counts = dict(session.execute(select(Speech.id, Speech.shingle_count).where(Speech.id.in_(shared))).all())
-        groups = dict(session.execute(select(Speech.id, Speech.group_id).where(Speech.id.in_(shared))).all())
+        rows = {r.id: r for r in session.execute(
+            select(Speech.id, Speech.shingle_count, Speech.group_id, Speech.compilation, Speech.truncated, Speech.gaps)
+            .where(Speech.id.in_(shared)))}
         for sid, n in shared.items():
-            smaller = min(len(hashes), counts.get(sid) or 0) or 1
-            if n / smaller >= threshold and groups.get(sid) is not None:
-                matches.add(groups[sid])
+            row = rows.get(sid)
+            if row is None or row.group_id is None or n / (min(len(hashes), row.shingle_count or 0) or 1) < threshold:
+                continue
+            matches.add(row.group_id)
+            if row.compilation or n / (max(len(hashes), row.shingle_count or 0) or 1) < SAME_DOCUMENT and \
+                    is_whole(row if len(hashes) >= (row.shingle_count or 0) else speech):
+                held = True
     old_group = speech.group_id
+    if held:
+        return _regroup(session, speech, matches | ({old_group} - {None}))
     if matches:
         target = min(matches)
         for gid in matches - {target}:
@@ -222,6 +244,48 @@ def assign_group(session: Session, speech: Speech) -> bool:
             if group.size == 0:
                 session.delete(group)
     return bool(matches)
+
+
+def _regroup(session: Session, speech: Speech, gids: set[int]) -> bool:
+    """Group ``speech`` and the groups it touches anew, by the batch rule (``group_sketches``).
+
+    Taken when a text sits inside another one way: the larger may turn out to hold two unrelated
+    speeches (a compilation), and then it must stop bridging their groups — which can split a group
+    formed before that was known.
+    """
+    members = session.scalars(select(Speech).where(or_(Speech.group_id.in_(gids), Speech.id == speech.id))
+                              .order_by(Speech.id)).all()
+    prints = [fingerprint(m.text) for m in members]
+    _, _, components, holds = group_sketches(
+        np.concatenate([p[0] for p in prints]), np.asarray([len(p[0]) for p in prints], dtype=np.int64),
+        [p[1] for p in prints], float(settings.get("dedup_containment")),
+        complete=np.asarray([is_whole(m) for m in members], dtype=bool),
+        known=np.asarray([m.compilation for m in members], dtype=bool))
+    before: dict[int, set[int]] = {}
+    for k, m in enumerate(members):
+        before.setdefault(m.group_id, set()).add(k)
+    kept = {gid for gid, ks in before.items() if gid is not None and set(ks) in map(set, components)}
+    free = sorted(gids - kept)
+    touched = []
+    for component in sorted(components, key=min):
+        if members[component[0]].group_id in kept and set(component) == before[members[component[0]].group_id]:
+            continue  # the same members as before: nothing to choose again
+        group = session.get(DupGroup, free.pop(0)) if free else DupGroup()
+        session.add(group)
+        session.flush()
+        for m in component:
+            members[m].group_id = group.id
+        touched.append(group)
+    for m, compilation in zip(members, holds.tolist(), strict=True):
+        if compilation and not m.compilation:
+            m.compilation = m.needs_review = True
+    session.flush()
+    for gid in free:
+        session.query(DupGroup).filter(DupGroup.id == gid).delete()
+    for group in touched:
+        choose_canonical(session, group)
+    mine = next(c for c in components if members.index(speech) in c)
+    return len(mine) > 1
 
 
 def _shared_with_others(session: Session, speech: Speech) -> bool:
@@ -246,10 +310,13 @@ def rebuild(session: Session, progress: Callable[[str, int, int], None] | None =
     lengths: list[int] = []
     keys: list[tuple] = []
     hashes: list[str] = []
+    whole: list[bool] = []
     superseded = _superseded(session) if superseded is None else superseded
-    stmt = select(Speech.id, Speech.text, Speech.truncated, Speech.mojibake, Speech.script, Speech.captured_at)
+    stmt = select(Speech.id, Speech.text, Speech.truncated, Speech.gaps, Speech.mojibake, Speech.script,
+                  Speech.captured_at)
     for n, row in enumerate(session.execute(stmt.order_by(Speech.id).execution_options(yield_per=1000)), 1):
         ids.append(row.id)
+        whole.append(is_whole(row))
         sampled, digest = fingerprint(row.text)
         sketches.append(sampled)
         lengths.append(len(sampled))
@@ -259,12 +326,13 @@ def rebuild(session: Session, progress: Callable[[str, int, int], None] | None =
             report("sketching", n, total)
     all_h = np.concatenate(sketches) if sketches else np.zeros(0, dtype=np.int64)
     del sketches
-    postings_h, postings_i, components = group_sketches(all_h, np.asarray(lengths, dtype=np.int64), hashes,
-                                                        float(settings.get("dedup_containment")))
+    postings_h, postings_i, components, holds = group_sketches(
+        all_h, np.asarray(lengths, dtype=np.int64), hashes, float(settings.get("dedup_containment")),
+        complete=np.asarray(whole, dtype=bool))
     del all_h
     report("grouping", total, total)
 
-    session.execute(update(Speech).values(group_id=None))
+    session.execute(update(Speech).values(group_id=None, compilation=False))
     session.execute(delete(DupGroup))
     session.execute(delete(Shingle))
     id_array = np.asarray(ids, dtype=np.int64)
@@ -288,6 +356,8 @@ def rebuild(session: Session, progress: Callable[[str, int, int], None] | None =
             incomplete.append(group)
     for start in range(0, len(rows), 5000):
         session.execute(update(Speech), rows[start:start + 5000])
+    for chunk in _chunks([ids[m] for m in np.flatnonzero(holds).tolist()]):
+        session.execute(update(Speech).where(Speech.id.in_(chunk)).values(compilation=True, needs_review=True))
     session.flush()
     for group in incomplete:
         choose_canonical(session, group)
@@ -315,11 +385,15 @@ def _copy_evidence(session: Session, ids: list[int], components: list[list[int]]
 
 
 def group_sketches(all_h: np.ndarray, lengths: np.ndarray, hashes: list[str], threshold: float,
-                   cap: int | None = None) -> tuple[np.ndarray, np.ndarray, list[list[int]]]:
-    """Groups of speeches (by position) from their concatenated sketches: capped postings, components.
+                   cap: int | None = None, complete: np.ndarray | None = None,
+                   known: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, list[list[int]], np.ndarray]:
+    """Groups of speeches (by position) from their concatenated sketches: capped postings,
+    components, and which speeches are compilations (``compilations``).
 
     For each shingle the earliest ``cap`` holders form its posting list; every later holder counts
-    one shared shingle with each of them — exactly what the incremental lookup counts.
+    one shared shingle with each of them — exactly what the incremental lookup counts. ``complete``
+    (default all) says which speeches are whole (not truncated); ``known`` which are compilations
+    already.
     """
     cap = cap or POSTING_CAP
     n = len(lengths)
@@ -347,6 +421,7 @@ def group_sketches(all_h: np.ndarray, lengths: np.ndarray, hashes: list[str], th
     bounds = np.searchsorted(np.cumsum(per_speech), np.arange(_PAIR_BUDGET, per_speech.sum() + _PAIR_BUDGET,
                                                               _PAIR_BUDGET), side="right")
     lo = 0
+    found: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
     for hi in [*np.unique(np.maximum(bounds, 1)).tolist(), n]:
         if hi <= lo:
             continue
@@ -362,6 +437,44 @@ def group_sketches(all_h: np.ndarray, lengths: np.ndarray, hashes: list[str], th
         pairs, shared = np.unique(earlier * n + later, return_counts=True)
         a, b = pairs // n, pairs % n
         matched = shared / np.maximum(np.minimum(lengths[a], lengths[b]), 1) >= threshold
-        for x, y in zip(a[matched].tolist(), b[matched].tolist(), strict=True):
+        found.append((a[matched], b[matched], shared[matched]))
+    a, b, shared = (np.concatenate(x) for x in zip(*found, strict=True)) if found else (np.zeros(0, np.int64),) * 3
+    holds = compilations(all_h, offsets, lengths, (a, b, shared), threshold,
+                         np.ones(n, bool) if complete is None else complete,
+                         np.zeros(n, bool) if known is None else known)
+    inside = _inside(a, b, shared, lengths)
+    for x, y, held in zip(a.tolist(), b.tolist(), inside.tolist(), strict=True):
+        if not (held and holds[max(x, y, key=lengths.__getitem__)]):  # a compilation bridges nothing it holds
             sets.union(x, y)
-    return h[kept], i[kept], sets.sets()
+    return h[kept], i[kept], sets.sets(), holds
+
+
+def _inside(a: np.ndarray, b: np.ndarray, shared: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """For each matched pair: does the smaller text sit inside the larger one, as one part of it
+    rather than a copy of most of it?"""
+    return shared / np.maximum(np.maximum(lengths[a], lengths[b]), 1) < SAME_DOCUMENT
+
+
+def compilations(all_h: np.ndarray, offsets: np.ndarray, lengths: np.ndarray,
+                 matched: tuple[np.ndarray, np.ndarray, np.ndarray], threshold: float,
+                 complete: np.ndarray, known: np.ndarray) -> np.ndarray:
+    """Which speeches hold two or more whole speeches that are unrelated to each other.
+
+    That is a compilation the splitter could not cut (or a page that pasted several speeches
+    together): grouping it with what it holds would merge their groups. Only whole (untruncated)
+    texts count as held, so a speech with a paywalled copy and an excerpt of itself is not one.
+    """
+    a, b, shared = matched
+    holds = known.copy()
+    held: dict[int, list[int]] = {}
+    for x, y, one_way in zip(a.tolist(), b.tolist(), _inside(a, b, shared, lengths).tolist(), strict=True):
+        big, small = (x, y) if lengths[x] >= lengths[y] else (y, x)
+        if one_way and complete[small]:
+            held.setdefault(big, []).append(small)
+    for big, parts in held.items():
+        if holds[big] or len(parts) < 2:
+            continue
+        sketches = [all_h[offsets[p]:offsets[p + 1]] for p in sorted(parts)[:HELD_LIMIT]]
+        holds[big] = any(len(np.intersect1d(p, q, assume_unique=True)) / max(min(len(p), len(q)), 1) < threshold
+                         for p, q in itertools.combinations(sketches, 2))
+    return holds

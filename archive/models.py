@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from sqlalchemy import (JSON, BigInteger, Boolean, DateTime, ForeignKey, Index, LargeBinary, String,
-                        Text, UniqueConstraint)
+                        Text, UniqueConstraint, false)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 
@@ -114,6 +114,9 @@ class Speech(Base):
     gaps: Mapped[list] = mapped_column(default=list)
     mojibake: Mapped[bool] = mapped_column(Boolean, default=False)
     needs_review: Mapped[bool] = mapped_column(Boolean, default=False)
+    # holds several speeches archived on their own (a compilation the splitter missed): it groups
+    # only with copies of itself, never bridging the groups of the speeches it holds
+    compilation: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     script: Mapped[str] = mapped_column(String(20))
     cleaner_version: Mapped[str] = mapped_column(String(20))
     removals: Mapped[list] = mapped_column(default=list)

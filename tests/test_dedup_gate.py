@@ -16,7 +16,7 @@ from archive.db import open_archive, sessions
 from archive.models import DupGroup, Shingle, Speech
 from cleaners.chars import fold, script_of, to_traditional
 from tests.conftest import ROOT
-from tests.dedup.labelled import labelled_set, pairwise_scores
+from tests.dedup.labelled import labelled_set, pairwise_scores, with_compilations
 
 PRECISION_FLOOR = 0.995
 RECALL_FLOOR = 0.98
@@ -30,6 +30,7 @@ def add_speech(session: Session, n: int, text: str, truncated: bool) -> Speech:
     speech = Speech(capture_id=capture.id, source_id=source.id, site=f"site{n % 7}", url=capture.canonical_url,
                     title=f"doc {n}", text=text, paragraphs=text.split("\n"), script=script_of(text),
                     cleaner_version="test", search_text=fold(text), text_hash="", truncated=truncated,
+                    gaps=[{"after_para": text.count("\n") + 1, "kind": "paywall", "chars": None}] if truncated else [],
                     captured_at=fetched.fetched_at)
     session.add(speech)
     session.flush()
@@ -43,8 +44,9 @@ def dedup_now():  # noqa: ANN201 - a timezone-aware datetime
 
 
 def test_pairwise_precision_and_recall(session: Session) -> None:
-    docs = labelled_set()
-    assert len({d.base for d in docs}) >= 12 and len(docs) >= 72
+    """With compilations the splitter missed among the copies: they must not bridge groups."""
+    docs = with_compilations(labelled_set())
+    assert len({d.base for d in docs if d.base >= 0}) >= 12 and len(docs) >= 72
     ids = [add_speech(session, n, d.text, d.truncated).id for n, d in enumerate(docs)]
     session.commit()
     group_of = dict(session.execute(select(Speech.id, Speech.group_id)).all())
@@ -69,7 +71,7 @@ def partition(session: Session) -> set[frozenset[int]]:
 
 
 def test_batch_rebuild_gives_the_incremental_groups(session: Session) -> None:
-    docs = labelled_set()
+    docs = with_compilations(labelled_set())
     for n, d in enumerate(docs):
         add_speech(session, n, d.text, d.truncated)
     session.commit()
@@ -84,7 +86,7 @@ def test_batch_rebuild_gives_the_incremental_groups(session: Session) -> None:
 def test_capped_posting_lists_still_find_the_group(session: Session, monkeypatch: pytest.MonkeyPatch) -> None:
     """A speech reposted on many sites fills its shingles' posting lists; later copies must still join."""
     monkeypatch.setattr(dedup, "POSTING_CAP", 2)
-    docs = [d for d in labelled_set() if d.base < 3]
+    docs = [d for d in labelled_set() if 0 <= d.base < 3]
     for n, d in enumerate(docs * 2):
         add_speech(session, n, d.text, d.truncated)
     session.commit()
@@ -232,3 +234,29 @@ def test_a_copy_missing_a_stretch_two_others_hold_is_gapped_where_it_is_missing(
     session.commit()
     session.expire_all()
     assert [(x["kind"], x["after_para"]) for x in session.get(Speech, gapped.id).gaps] == [("copies", cut_at)]
+
+
+@pytest.mark.parametrize("order", ["compilation first", "compilation between", "compilation last"])
+def test_a_compilation_is_flagged_and_bridges_nothing_whatever_the_order(session: Session, order: str) -> None:
+    """Two speeches, each archived on its own, and a page that runs them together: two groups, the
+    page flagged for review in a group of its own — whichever arrives first; rebuild agrees."""
+    first, second = (d.text for d in labelled_set() if d.kind == "original" and d.base in (1, 4))
+    page = first + "\n" + second
+    texts = {"compilation first": [page, first, second], "compilation between": [first, page, second],
+             "compilation last": [first, second, page]}[order]
+    speeches = [add_speech(session, n, t, False) for n, t in enumerate(texts)]
+    session.commit()
+    compiled = next(s for s in speeches if s.text == page)
+    assert compiled.compilation and compiled.needs_review
+    assert len(partition(session)) == 3
+    incremental = partition(session)
+    dedup.rebuild(session)
+    session.commit()
+    assert partition(session) == incremental and session.get(Speech, compiled.id).compilation
+
+
+def test_a_speech_with_an_excerpt_and_a_paywalled_copy_is_not_a_compilation(session: Session) -> None:
+    docs = [d for d in labelled_set() if d.base == 2]
+    speeches = [add_speech(session, n, d.text, d.truncated) for n, d in enumerate(docs)]
+    session.commit()
+    assert not any(s.compilation for s in speeches) and len(partition(session)) == 1

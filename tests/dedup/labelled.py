@@ -66,6 +66,18 @@ def labelled_set() -> list[Doc]:
     return [doc for i, text in enumerate(bases()) for doc in variants(i, text)]
 
 
+def with_compilations(docs: list[Doc], pages: int = 6) -> list[Doc]:
+    """``docs`` with compilation pages the splitter could not cut: two to four originals of
+    unrelated bases run together with no seam. Each page is a document of its own (a base of its
+    own), archived before, among and after the copies it holds, so every order of arrival is tried."""
+    originals = [d for d in docs if d.kind == "original"]
+    picks = [(0, 3), (1, 6, 11), (2, 7, 12, 4), (5, 8), (9, 13, 10), (14, 7, 10)]  # no two mostly alike
+    made = [Doc(-1 - k, "compilation", "\n".join(originals[i % len(originals)].text for i in held))
+            for k, held in enumerate(picks[:pages])]
+    third = len(docs) // 3
+    return made[:2] + docs[:third] + made[2:4] + docs[third:] + made[4:]
+
+
 def pairwise_scores(docs: list[Doc], groups: list[int]) -> tuple[float, float]:
     """Pairwise precision and recall of a grouping against the bases."""
     tp = fp = fn = 0

@@ -5,7 +5,6 @@ Revises: 0002
 Create Date: 2026-11-22
 """
 from alembic import op
-from sqlalchemy.orm import Session
 
 revision = '0003'
 down_revision = '0002'
@@ -14,11 +13,11 @@ depends_on = None
 
 
 def upgrade() -> None:
-    from archive import dedup  # the stored hashes are only meaningful to the code that made them
-
-    session = Session(bind=op.get_bind())
-    dedup.rebuild(session, superseded=set())  # versions (previous_id) arrive in 0006
-    session.flush()
+    """Drop the old postings and groups; the archive regroups once it stands at the newest schema
+    (``archive.db.open_archive``), as the grouping code expects every newer column to be there."""
+    op.execute("DELETE FROM shingles")
+    op.execute("UPDATE speeches SET group_id = NULL")
+    op.execute("DELETE FROM dup_groups")
 
 
 def downgrade() -> None:
