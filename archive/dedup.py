@@ -28,8 +28,9 @@ from archive.compare import COPY_GAP, comparison_form, lacks_stretches, stops_ea
 from archive.consensus import Copy, cut, insertions
 from archive.models import DupGroup, Shingle, Speech
 from archive.reconstruct import reconstruct
+from archive.resplit import Piece, cut_at_copies
 from archive.sketch import sketch_of_form
-from cleaners.chars import fold
+from cleaners.chars import fold, script_of
 
 POSTING_CAP = 32
 _PAIR_BUDGET = 1_000_000  # shared-shingle pairs counted at once by rebuild (~60 MB of arrays)
@@ -243,6 +244,7 @@ def assign_group(session: Session, speech: Speech) -> bool:
             choose_canonical(session, group)
             if group.size == 0:
                 session.delete(group)
+    _fix_seams_around(session, speech)
     return bool(matches)
 
 
@@ -285,7 +287,109 @@ def _regroup(session: Session, speech: Speech, gids: set[int]) -> bool:
     for group in touched:
         choose_canonical(session, group)
     mine = next(c for c in components if members.index(speech) in c)
+    for m in [m for m in members if m.compilation]:
+        split_by_copies(session, m)
+    _fix_seams_around(session, speech)
     return len(mine) > 1
+
+
+def split_by_copies(session: Session, speech: Speech) -> list[Speech]:
+    """Cut a compilation at the bounds of the speeches it holds (``archive.resplit``): each piece
+    becomes a speech of its own, a new version of the compilation (``previous_id``) with the reason
+    in its removals, grouped with its copies. Once per compilation; ``reclean`` cuts anew."""
+    if _has_version(session, speech):
+        return []
+    hashes = fingerprint(speech.text)[0].tolist()
+    shared = _candidates(session, speech, hashes)
+    threshold = float(settings.get("dedup_containment"))
+    rows = session.scalars(select(Speech).where(Speech.id.in_(shared), ~Speech.compilation).order_by(Speech.id)).all()
+    held = [r for r in rows if is_whole(r) and r.shingle_count and r.shingle_count < len(hashes)
+            and shared[r.id] / r.shingle_count >= threshold and shared[r.id] / len(hashes) < SAME_DOCUMENT]
+    pieces = cut_at_copies(list(speech.paragraphs), [list(r.paragraphs) for r in held],
+                           int(settings.get("min_speech_chars")))
+    if not pieces:
+        return []
+    made = [_version(session, speech, piece, k, held[piece.copy] if piece.copy is not None else None)
+            for k, piece in enumerate(pieces)]
+    for row in made:
+        assign_group(session, row)
+    return made
+
+
+def _version(session: Session, of: Speech, piece: Piece, k: int, copy: Speech | None) -> Speech:
+    """A piece of ``of`` cut at a copy's bounds, stored as a new version of it (reason in its removals)."""
+    title = piece.title or (copy.title if copy is not None else of.title)
+    text = "\n".join(piece.paragraphs)
+    row = Speech(
+        capture_id=of.capture_id, source_id=of.source_id,
+        index_in_page=-(abs(of.index_in_page) * 100 + k + 1),  # below zero: cut by copies, not by the cleaner
+        site=of.site, url=of.url, title=title, text=text, paragraphs=piece.paragraphs,
+        speaker=copy.speaker if copy is not None else None, speech_date=copy.speech_date if copy is not None else None,
+        occasion=copy.occasion if copy is not None else None, publish_date=of.publish_date, region=of.region,
+        outline=[], truncated=False, gaps=[], mojibake=of.mojibake, needs_review=False, script=script_of(text),
+        cleaner_version=of.cleaner_version, search_text=fold(title + "\n" + text),
+        removals=[{"reason": "split.copies", "text": ""}], text_hash="", previous_id=of.id, captured_at=of.captured_at)
+    session.add(row)
+    session.flush()
+    return row
+
+
+def _has_version(session: Session, speech: Speech) -> bool:
+    return bool(session.scalar(select(func.count()).select_from(Speech).where(Speech.previous_id == speech.id)))
+
+
+def _copy_elsewhere(session: Session, speech: Speech) -> Speech | None:
+    """A whole copy of the speech from another page, to take its bounds from (the first by id)."""
+    if speech.group_id is None:
+        return None
+    return session.scalars(select(Speech).where(Speech.group_id == speech.group_id,
+                                                Speech.capture_id != speech.capture_id, ~Speech.compilation,
+                                                ~Speech.truncated).order_by(Speech.id).limit(1)).first()
+
+
+def _fix_seams_around(session: Session, speech: Speech) -> None:
+    """``fix_seams`` for the speech and for its group's members that share a page with others."""
+    fix_seams(session, speech)
+    if speech.group_id is None:
+        return
+    others = session.scalars(select(Speech).where(Speech.group_id == speech.group_id, Speech.index_in_page >= 0,
+                                                  Speech.capture_id != speech.capture_id)
+                             .order_by(Speech.id).limit(CONSENSUS_LIMIT)).all()
+    shared_pages = set(session.scalars(select(Speech.capture_id).where(
+        Speech.capture_id.in_({o.capture_id for o in others}), Speech.index_in_page >= 1))) if others else set()
+    for other in others:
+        if other.capture_id in shared_pages:
+            fix_seams(session, other)
+
+
+def fix_seams(session: Session, speech: Speech) -> list[Speech]:
+    """Move the seams between ``speech`` and its neighbours on the page to where their copies on
+    other pages put them: the splitter cut a title, a salutation or a closing onto the wrong side.
+    The two speeches get new versions cut right, grouped with their copies."""
+    if speech.index_in_page < 0:
+        return []
+    neighbours = {s.index_in_page: s for s in session.scalars(select(Speech).where(
+        Speech.capture_id == speech.capture_id, Speech.index_in_page.in_([speech.index_in_page - 1,
+                                                                         speech.index_in_page + 1])))}
+    if not neighbours or _has_version(session, speech):
+        return []
+    made: list[Speech] = []
+    for a, b in ((neighbours.get(speech.index_in_page - 1), speech), (speech, neighbours.get(speech.index_in_page + 1))):
+        if a is None or b is None or _has_version(session, a if b is speech else b):
+            continue
+        copies = [_copy_elsewhere(session, a), _copy_elsewhere(session, b)]
+        if None in copies:
+            continue
+        pieces = cut_at_copies([*a.paragraphs, *b.paragraphs], [list(c.paragraphs) for c in copies],
+                               int(settings.get("min_speech_chars")))
+        if pieces is None or [p.copy for p in pieces] != [0, 1] or pieces[0].paragraphs == list(a.paragraphs):
+            continue
+        made += [_version(session, a, Piece(pieces[0].title or a.title, pieces[0].paragraphs, 0), 1, copies[0]),
+                 _version(session, b, Piece(pieces[1].title or b.title, pieces[1].paragraphs, 1), 1, copies[1])]
+        break
+    for row in made:
+        assign_group(session, row)
+    return made
 
 
 def _shared_with_others(session: Session, speech: Speech) -> bool:
@@ -361,6 +465,11 @@ def rebuild(session: Session, progress: Callable[[str, int, int], None] | None =
     session.flush()
     for group in incomplete:
         choose_canonical(session, group)
+    for chunk in _chunks([ids[m] for m in np.flatnonzero(holds).tolist()]):
+        for compilation in session.scalars(select(Speech).where(Speech.id.in_(chunk))).all():
+            split_by_copies(session, compilation)
+    for segment in session.scalars(select(Speech).where(Speech.index_in_page >= 1).order_by(Speech.id)).all():
+        fix_seams(session, segment)  # speeches of one page whose copies elsewhere put the seam elsewhere
     session.expire_all()
     return len(groups)
 

@@ -160,6 +160,8 @@ def save_speeches(session: Session, capture: Capture, result: CleanResult, site:
     outcome = SaveOutcome()
     capture.note = f"not_prose: {'; '.join(result.rejected)}"[:300] if result.rejected and not result.speeches else None
     existing = {s.index_in_page: s for s in session.scalars(select(Speech).where(Speech.capture_id == capture.id))}
+    for piece in [existing.pop(i) for i in list(existing) if i < 0]:  # cut from a compilation by its copies:
+        _drop(session, piece)                                           # cut anew if it still is one
     earlier = {} if existing else latest_versions(session, capture)
     removals = [{"reason": r.reason, "text": r.text[:500]} for r in result.removals]
     for sp in result.speeches:
@@ -194,15 +196,20 @@ def save_speeches(session: Session, capture: Capture, result: CleanResult, site:
         if dedup.assign_group(session, row):
             outcome.duplicates += 1
     for stale in existing.values():  # the page now holds fewer speeches than before
-        gid = stale.group_id
-        session.delete(stale)
-        session.flush()
-        group = session.get(dedup.DupGroup, gid) if gid else None
-        if group is not None:
-            dedup.choose_canonical(session, group)
-            if group.size == 0:
-                session.delete(group)
+        _drop(session, stale)
     return outcome
+
+
+def _drop(session: Session, speech: Speech) -> None:
+    """Delete a speech; its group chooses its canonical copy again (or goes, if it was the last)."""
+    gid = speech.group_id
+    session.delete(speech)
+    session.flush()
+    group = session.get(dedup.DupGroup, gid) if gid else None
+    if group is not None:
+        dedup.choose_canonical(session, group)
+        if group.size == 0:
+            session.delete(group)
 
 
 def capture_parts(session: Session, root: Capture) -> list[Capture]:

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from archive import dedup, store
 from archive.db import open_archive, sessions
-from archive.models import DupGroup, Shingle, Speech
+from archive.models import Capture, DupGroup, Shingle, Speech
 from cleaners.chars import fold, script_of, to_traditional
 from tests.conftest import ROOT
 from tests.dedup.labelled import labelled_set, pairwise_scores, with_compilations
@@ -22,16 +22,21 @@ PRECISION_FLOOR = 0.995
 RECALL_FLOOR = 0.98
 
 
-def add_speech(session: Session, n: int, text: str, truncated: bool) -> Speech:
+def add_speech(session: Session, n: int, text: str, truncated: bool, index: int = 0) -> Speech:
+    """Archive ``text`` as speech ``index`` of page ``n`` (one capture a page)."""
     source = store.ensure_source(session, "labelled", {})
-    fetched = store.Fetched(url=f"http://d{n}.cn/", final_url=f"http://d{n}.cn/", canonical_url=f"http://d{n}.cn/",
-                            status=200, headers={}, encoding="utf-8", body=text.encode(), fetched_at=dedup_now())
-    capture = store.save_capture(session, source, None, fetched)
-    speech = Speech(capture_id=capture.id, source_id=source.id, site=f"site{n % 7}", url=capture.canonical_url,
+    url = f"http://d{n}.cn/"
+    capture = session.scalars(select(Capture).where(Capture.url == url)).first()
+    if capture is None:
+        fetched = store.Fetched(url=url, final_url=url, canonical_url=url, status=200, headers={}, encoding="utf-8",
+                                body=text.encode(), fetched_at=dedup_now())
+        capture = store.save_capture(session, source, None, fetched)
+    speech = Speech(capture_id=capture.id, source_id=source.id, index_in_page=index, site=f"site{n % 7}",
+                    url=capture.canonical_url,
                     title=f"doc {n}", text=text, paragraphs=text.split("\n"), script=script_of(text),
                     cleaner_version="test", search_text=fold(text), text_hash="", truncated=truncated,
                     gaps=[{"after_para": text.count("\n") + 1, "kind": "paywall", "chars": None}] if truncated else [],
-                    captured_at=fetched.fetched_at)
+                    captured_at=capture.fetched_at)
     session.add(speech)
     session.flush()
     dedup.assign_group(session, speech)
