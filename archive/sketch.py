@@ -48,6 +48,13 @@ def _distinct(hashes: np.ndarray) -> np.ndarray:
     return hashes[np.r_[True, hashes[1:] != hashes[:-1]]] if len(hashes) else hashes
 
 
+def sampled_in_order(form: str, size: int = SHINGLE, mod: int = SAMPLE_MOD) -> np.ndarray:
+    """The sketch's hashes where they occur in the text (repeats kept): where a text lies in another."""
+    hashes = shingle_hashes(form, size)
+    sampled = hashes[hashes % mod == 0]
+    return sampled if len(_distinct(sampled)) >= MIN_SAMPLE else hashes
+
+
 def sketch_of_form(form: str, size: int = SHINGLE, mod: int = SAMPLE_MOD) -> np.ndarray:
     hashes = shingle_hashes(form, size)
     sampled = _distinct(hashes[hashes % mod == 0])

@@ -38,13 +38,15 @@ from tests.dedup.labelled import bases, labelled_set, variants  # noqa: E402
 THRESHOLD_LSH = 0.5  # datasketch's Jaccard threshold: the best recall it reached without losing precision
 
 
-def generate(n: int, seed: int = 7) -> list[tuple[int, str]]:
-    """(original id, text) for ``n`` speeches."""
+def generate(n: int, seed: int = 7, compilations: float = 0.01) -> list[tuple[int, str]]:
+    """(original id, text) for ``n`` speeches; a share of them are compilations (two or three
+    earlier originals run together, a document of their own, id below zero)."""
     rng = random.Random(seed)
     corpus = bases()
     clauses = [c for t in corpus for c in re.split(r"(?<=[,。;:!?])", t.replace("\n", "")) if len(c) >= 4]
     chars = [c for c in "".join(corpus) if "\u4e00" <= c <= "\u9fff"]
     out: list[tuple[int, str]] = []
+    originals: list[str] = []
     original = 0
     while len(out) < n:
         paras = []
@@ -54,7 +56,10 @@ def generate(n: int, seed: int = 7) -> list[tuple[int, str]]:
         copies = variants(original, "\n".join(paras))
         for doc in rng.sample(copies, min(len(copies), rng.choice([1, 1, 2, 3, 4, 5, 6]))):
             out.append((original, doc.text))
+        originals.append(copies[0].text)
         original += 1
+        if len(originals) > 3 and rng.random() < compilations * 3:  # ~3 speeches an original
+            out.append((-original, "\n".join(rng.sample(originals[-200:], rng.choice([2, 3])))))
     return out[:n]
 
 
@@ -74,11 +79,12 @@ def components(n: int, edges: list[tuple[int, int]]) -> list[int]:
 
 
 def run_ours(texts: list[str]) -> list[int]:
-    from archive.dedup import fingerprint, group_sketches
+    from archive.dedup import fingerprint, group_sketches, in_text_order
 
     prints = [fingerprint(t) for t in texts]
     lengths = np.asarray([len(s) for s, _ in prints], dtype=np.int64)
-    _, _, parts = group_sketches(np.concatenate([s for s, _ in prints]), lengths, [d for _, d in prints], 0.55)
+    _, _, parts, _ = group_sketches(np.concatenate([s for s, _ in prints]), lengths, [d for _, d in prints], 0.55,
+                                    in_order=lambda x: in_text_order(texts[x]))
     group = [0] * len(texts)
     for g, members in enumerate(parts):
         for m in members:
@@ -119,11 +125,11 @@ def run_archive(texts: list[str], workdir: Path, incremental: int) -> dict:
     """The real thing: ``dedup.rebuild`` over a SQLite archive, then new speeches one by one."""
     from datetime import UTC, datetime
 
-    from sqlalchemy import insert, select
+    from sqlalchemy import func, insert, select
 
-    from archive import dedup, store
+    from archive import dedup, fulltext, store
     from archive.db import open_archive, sessions
-    from archive.models import Speech
+    from archive.models import Capture, Speech
     from cleaners.chars import fold
 
     path = workdir / f"archive-{len(texts)}.sqlite3"
@@ -134,22 +140,38 @@ def run_archive(texts: list[str], workdir: Path, incremental: int) -> dict:
         source = store.ensure_source(session, "bench", {})
         fetched = store.Fetched(url="http://b.cn/", final_url="http://b.cn/", canonical_url="http://b.cn/", status=200,
                                 headers={}, encoding="utf-8", body=b"<html></html>", fetched_at=now)
-        capture = store.save_capture(session, source, None, fetched)
+        blob = store.save_capture(session, source, None, fetched).body_sha256
+        session.execute(insert(Capture), [  # a page each: speeches of one page are cut against each other
+            dict(id=i + 2, source_id=source.id, url=f"http://b.cn/{i}.html", final_url=f"http://b.cn/{i}.html",
+                 canonical_url=f"http://b.cn/{i}.html", http_status=200, headers={}, encoding="utf-8",
+                 body_sha256=blob, fetched_at=now) for i in range(len(texts))])
         bulk = texts[:len(texts) - incremental]
+        stages: dict[str, float] = {}
         for start in range(0, len(bulk), 5000):
             session.execute(insert(Speech), [
-                dict(capture_id=capture.id, source_id=source.id, index_in_page=i, site=f"site{i % 50}",
+                dict(capture_id=i + 2, source_id=source.id, index_in_page=0, site=f"site{i % 50}",
                      url=f"http://b.cn/{i}.html", title=f"讲话{i}", text=t, paragraphs=t.split("\n"),
                      script="simplified", cleaner_version="bench", search_text=fold(t), text_hash="",
                      captured_at=now) for i, t in enumerate(bulk[start:start + 5000], start)])
+        fulltext.rebuild(session.connection())  # bulk inserts skip the ORM events that keep it current
         session.commit()
         started = time.perf_counter()
-        dedup.rebuild(session)
+        last = [started]
+
+        def timed(name: str, _done: int, _total: int) -> None:
+            """Time since the last report belongs to the stage reporting progress now."""
+            now = time.perf_counter()
+            stages[name] = stages.get(name, 0.0) + now - last[0]
+            last[0] = now
+
+        dedup.rebuild(session, progress=timed)
+        timed("the rest", 0, 0)
         session.commit()
+        timed("commit", 0, 0)
         rebuild_s = time.perf_counter() - started
         started = time.perf_counter()
         for i, t in enumerate(texts[len(bulk):], len(bulk)):
-            speech = Speech(capture_id=capture.id, source_id=source.id, index_in_page=i, site="new", url=f"http://n/{i}",
+            speech = Speech(capture_id=i + 2, source_id=source.id, index_in_page=0, site="new", url=f"http://n/{i}",
                             title="x", text=t, paragraphs=t.split("\n"), script="simplified", cleaner_version="bench",
                             search_text=fold(t), text_hash="", captured_at=now)
             session.add(speech)
@@ -157,10 +179,13 @@ def run_archive(texts: list[str], workdir: Path, incremental: int) -> dict:
             dedup.assign_group(session, speech)
             session.commit()
         incremental_s = time.perf_counter() - started
-        groups = [g for _, g in session.execute(select(Speech.index_in_page, Speech.group_id).order_by(Speech.index_in_page))]
+        groups = [g for _, g in session.execute(select(Speech.capture_id, Speech.group_id)
+                                                .where(Speech.index_in_page >= 0).order_by(Speech.capture_id))]
+        flagged = session.scalar(select(func.count()).select_from(Speech).where(Speech.compilation))
+        pieces = session.scalar(select(func.count()).select_from(Speech).where(Speech.index_in_page < 0))
     engine.dispose()
     return {"groups": groups, "rebuild_s": rebuild_s, "incremental_per_s": incremental / incremental_s,
-            "db_mb": path.stat().st_size / 1e6}
+            "db_mb": path.stat().st_size / 1e6, "stages": stages, "flagged": flagged, "pieces": pieces}
 
 
 def child(method: str, corpus: Path, workdir: Path, incremental: int) -> None:
@@ -253,6 +278,10 @@ def main() -> None:
         if method == "archive":
             print(f"#   of which rebuild {r['rebuild_s']:.1f}s; then {r['incremental_per_s']:.1f} speeches/s added one "
                   f"by one (assign_group + commit each); archive file {r['db_mb']:.0f} MB")
+            n = args.speeches - args.incremental
+            print("#   rebuild by stage, ms per speech: " + ", ".join(
+                f"{name} {seconds * 1000 / n:.2f}" for name, seconds in r["stages"].items()))
+            print(f"#   compilations flagged {r['flagged']}, cut into {r['pieces']} speeches by their copies")
 
 
 if __name__ == "__main__":

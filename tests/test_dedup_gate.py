@@ -260,8 +260,10 @@ def test_a_compilation_is_flagged_and_bridges_nothing_whatever_the_order(session
     assert partition(session) == incremental and session.get(Speech, compiled.id).compilation
 
 
-def test_a_speech_with_an_excerpt_and_a_paywalled_copy_is_not_a_compilation(session: Session) -> None:
+def test_a_speech_with_partial_copies_no_page_marked_is_not_a_compilation(session: Session) -> None:
+    """A first part, a middle excerpt and a copy with its middle left out, none marked truncated:
+    they overlap or are no one stretch, so the whole they come from is not a compilation."""
     docs = [d for d in labelled_set() if d.base == 2]
-    speeches = [add_speech(session, n, d.text, d.truncated) for n, d in enumerate(docs)]
+    speeches = [add_speech(session, n, d.text, False) for n, d in enumerate(docs)]
     session.commit()
     assert not any(s.compilation for s in speeches) and len(partition(session)) == 1
