@@ -349,9 +349,10 @@ def _copy_elsewhere(session: Session, speech: Speech) -> Speech | None:
     """A whole copy of the speech from another page, to take its bounds from (the first by id)."""
     if speech.group_id is None:
         return None
-    return session.scalars(select(Speech).where(Speech.group_id == speech.group_id,
-                                                Speech.capture_id != speech.capture_id, ~Speech.compilation,
-                                                ~Speech.truncated).order_by(Speech.id).limit(1)).first()
+    copies = session.scalars(select(Speech).where(Speech.group_id == speech.group_id,
+                                                  Speech.capture_id != speech.capture_id, ~Speech.compilation)
+                             .order_by(Speech.id).limit(CONSENSUS_LIMIT))
+    return next((c for c in copies if is_whole(c)), None)  # whole as its page gave it: its copies may mark it
 
 
 def _fix_seams_around(session: Session, speech: Speech) -> None:

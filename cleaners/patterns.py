@@ -113,13 +113,16 @@ SUBHEAD = re.compile(
     rf"^[【\[]?(?:(?:篇|第)\s*[{NUM_CN}\d]+\s*篇?|[^,。:!?;]{{0,30}}?(?:讲话|发言|致辞|范文|讲稿|稿|材料|汇报|总结|报告"
     rf"|心得|体会|主持词|演讲)\s*(?:[{NUM_CN}]+|\d+)(?!篇))\s*[】\]]?\s*[:]?$")
 TOP_HEADING = re.compile(rf"^([{NUM_CN}]+)\s*[、.]")
-SALUTATION = re.compile(r"^(?:尊敬的|各位|亲爱的).{0,40}[:]$|^(?:同志们|朋友们|同志们,朋友们|老师们,同学们)\s*[:]$")
+ADDRESSEES = r"(?:同志们|朋友们|女士们|先生们|老师们|同学们|来宾们|代表们|嘉宾们)"
+SALUTATION = re.compile(rf"^(?:尊敬的|各位|亲爱的).{{0,40}}[:]$|^(?:{ADDRESSEES}[,、]?){{1,4}}\s*[:]$")
 # A line of a salutation that runs over several lines: "尊敬的各位领导、" / "各位来宾," before "同志们:".
 SALUTATION_PART = re.compile(r"^(?:尊敬的|各位|亲爱的|同志们|朋友们|女士们|先生们|老师们|同学们).{0,30}[,、]$")
 # How a speech or report ends: thanks, a request for comment, a signature's date.
-CLOSING = re.compile(r"^(?:谢谢(?:大家|各位|您|你们)?[!。]?|.{0,30}请.{0,12}(?:批评指正|审议|评议|指导)[。!]?"
+CLOSING = re.compile(r"^(?!下面|现在)(?:谢谢(?:大家|各位|您|你们)?[!。]?|.{0,30}请.{0,12}(?:批评指正|审议|评议|指导)[。!]?"
                      r"|\d{4}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日|二[〇○零]\S{2,3}年\S{1,2}月\S{1,3}日)$")
-OPENING = re.compile(r"^(?:.{0,10}(?:下午好|上午好|晚上好|大家好)[!。]?$|我是.{2,40}|.*(?:汇报|报告)如下[:。]?$)")
+GREETING = re.compile(r"^.{0,10}(?:下午好|上午好|晚上好|大家好)[!。]?$")
+OPENING = re.compile(rf"^(?:{GREETING.pattern[1:]}|我是.{{2,40}}|.*(?:汇报|报告)如下[:。]?$"
+                     r"|(?:下面|现在),?我代表.{2,40}(?:报告|讲话|发言))")
 DOC_TITLE = re.compile(r"^[^,。:!?;]{2,32}(?:汇报|报告|讲话|发言|致辞|材料|总结|工作计划)$")
 SUBTITLE = re.compile(r"^——.{2,40}$")
 

@@ -95,8 +95,9 @@ def _intro_start(paras: list[Para], seg_start: int, seam: int, window: int = 8) 
     after = _bigrams(paras[seam: seam + window])
     while start - 1 > seg_start + 1 and seam - start < 2:
         cand = paras[start - 1]
-        if not isinstance(cand, str) or P.HEADING.match(fold(cand).strip()) or P.TOP_HEADING.match(fold(cand).strip()):
-            break
+        folded = fold(cand).strip() if isinstance(cand, str) else ""
+        if not folded or P.HEADING.match(folded) or P.TOP_HEADING.match(folded) or P.CLOSING.match(folded):
+            break  # a closing ends the speech before; it never opens the next
         mine = _bigrams([cand])
         before = _bigrams(paras[max(seg_start, start - 1 - window): start - 1])
         if _cosine(mine, after) <= _cosine(mine, before):
@@ -134,6 +135,7 @@ def _boundaries(paras: list[Para], min_chars: int) -> list[int]:
             # a "——" heading where the text so far was numbered 一、二、: another document's style
             or (dash and not dashes and last_top >= 2)
             or bool(P.SALUTATION.match(folded))
+            or bool(P.GREETING.match(folded))
             or bool(re.search(r"(?:汇报|报告)如下[:。]?$", folded))
             or (bool(P.DOC_TITLE.match(folded)) and not top and (_opens_next(paras, i) or bool(P.OCCASION.search(folded)))))
         if seam:

@@ -375,10 +375,15 @@ def remove_title_repeats(paras: list[Para], title: str) -> StepOut:
                        else None)
 
 
+SHORT_LINE = 30  # a salutation, heading, title or closing line is shorter
+
+
 def remove_repeated_blocks(paras: list[Para], min_block: int = 40) -> StepOut:
-    """Drop a block pasted twice: a paragraph of ``min_block`` characters or more, or a run of two or
-    more consecutive paragraphs of that much together, repeating an earlier one word for word.
-    A short line said again — a salutation, a slogan, a heading — is speech each time."""
+    """Drop a block pasted twice: a paragraph of ``min_block`` characters or more, or a run of
+    consecutive paragraphs of that much together with one longer than a short line, repeating an
+    earlier one word for word. Short lines said again — a salutation, a slogan, a heading, or a
+    closing, title and salutation where one speech of a compilation ends and the next begins, as
+    the one before did — are speech each time."""
     keys = [_SPACES.sub("", fold(p)) if isinstance(p, str) else None for p in paras]
     first: dict[str, int] = {}
     drop: set[int] = set()
@@ -391,7 +396,8 @@ def remove_repeated_blocks(paras: list[Para], min_block: int = 40) -> StepOut:
         run = 0
         while i + run < len(keys) and j + run < i and keys[i + run] is not None and keys[i + run] == keys[j + run]:
             run += 1
-        if sum(len(k) for k in keys[i:i + run]) >= min_block and (run >= 2 or len(key) >= min_block):
+        block = keys[i:i + run]
+        if sum(map(len, block)) >= min_block and max(map(len, block)) >= min(min_block, SHORT_LINE):
             drop.update(range(i, i + run))
     removals = [Removal("repeat.block", paras[i]) for i in sorted(drop)]
     return StepOut([p for i, p in enumerate(paras) if i not in drop], removals)

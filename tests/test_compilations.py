@@ -21,7 +21,7 @@ from tests.noise.grammar import GATE_SEED, Grammar
 from tests.test_dedup_gate import add_speech
 
 POOL = speech_pool()
-SPLIT_FLOOR = 0.96  # held-out share of speeches archived exactly as their gold (measured 0.966)
+SPLIT_FLOOR = 0.98  # held-out share of speeches archived exactly as their gold (measured 0.987)
 
 
 def split_share(seed: int, pages: int) -> float:
@@ -56,16 +56,18 @@ def test_a_salutation_over_several_lines_opens_the_next_speech_whole(lines: list
 
 def missed_pages(count: int) -> list[tuple[Compilation, CleanResult]]:
     """Held-out compilation pages the splitter alone gets wrong, with what it made of them."""
-    g = Grammar(GATE_SEED + 3)
     pages = []
-    for n in range(300):
-        c = compilation(g, POOL)
-        result = clean_page([page_html(c.paras, f"讲话稿范文{len(c.speeches)}篇", template=n % TEMPLATES)],
-                            f"http://site.test/fanwen/{n}.html")
-        if not set(c.speeches) <= {s.text for s in result.speeches}:
-            pages.append((c, result))
-    assert len(pages) >= count
-    return pages[:count]
+    for seed in (GATE_SEED + 3, GATE_SEED + 7, GATE_SEED + 11):
+        g = Grammar(seed)
+        for n in range(300):
+            c = compilation(g, POOL)
+            result = clean_page([page_html(c.paras, f"讲话稿范文{len(c.speeches)}篇", template=n % TEMPLATES)],
+                                f"http://site.test/fanwen/{n}.html")
+            if not set(c.speeches) <= {s.text for s in result.speeches}:
+                pages.append((c, result))
+            if len(pages) == count:
+                return pages
+    raise AssertionError(f"only {len(pages)} pages the splitter gets wrong")
 
 
 def current_texts(session: Session) -> set[tuple[int, str]]:
@@ -91,7 +93,7 @@ def test_cutting_at_copies_gives_the_same_speeches_as_they_arrive_and_in_rebuild
             add_speech(session, 100 * n + 50 + k, gold, False)
     session.commit()
     incremental = current_texts(session)
-    assert session.scalar(select(func.count()).select_from(Speech).where(Speech.index_in_page < 0)) >= 4
+    assert session.scalar(select(func.count()).select_from(Speech).where(Speech.index_in_page < 0)) >= 2
     session.execute(delete(Speech).where(Speech.index_in_page < 0))
     dedup.rebuild(session)
     session.commit()
