@@ -45,9 +45,10 @@ def stops_early(forms: dict[int, str], least: int = 100) -> dict[int, int]:
 
 
 def lacks_stretches(forms: dict[int, list[str]], least: int = 100) -> dict[int, list[tuple[int, int]]]:
-    """Copies missing a stretch in their middle that two other copies hold at that place: id →
-    [(paragraphs before the gap, characters missing)], from each copy's paragraphs in comparison
-    form. A stretch one other copy adds is an edit."""
+    """Copies missing a stretch that two other copies hold at that place — in their middle, before
+    their start or past their end (an excerpt): id → [(paragraphs before the gap, characters
+    missing)], from each copy's paragraphs in comparison form. A stretch one other copy adds is an
+    edit."""
     joined = {sid: "".join(f) for sid, f in forms.items()}
     out: dict[int, list[tuple[int, int]]] = {}
     for sid, form in joined.items():
@@ -58,7 +59,7 @@ def lacks_stretches(forms: dict[int, list[str]], least: int = 100) -> dict[int, 
             if other == sid or len(text) <= len(form):
                 continue
             for op, i1, i2, j1, j2 in SequenceMatcher(None, form, text, autojunk=False).get_opcodes():
-                if op == "insert" and 0 < i1 < len(form) and j2 - j1 >= max(least, len(text) // 10):
+                if op == "insert" and j2 - j1 >= max(least, len(text) // 10):
                     votes.setdefault(i1, []).append(j2 - j1)
         ends = list(accumulate(len(f) for f in forms[sid]))
         gaps = [(sum(e <= at for e in ends), min(lengths)) for at, lengths in sorted(votes.items()) if len(lengths) >= 2]

@@ -124,7 +124,9 @@ def mark_early_stops(members: list[Speech]) -> None:
         beyond = stops_early({sid: "".join(f) for sid, f in forms.items()})
         lacking = lacks_stretches({m.id: forms[m.id] for m in sorted(members, key=lambda m: m.id)[:CONSENSUS_LIMIT]})
     for m in members:
-        gaps = with_copy_gaps(list(m.gaps or []), len(m.paragraphs or []), beyond.get(m.id), lacking.get(m.id, []))
+        end = len(m.paragraphs or [])
+        inside = [(at, n) for at, n in lacking.get(m.id, []) if not (m.id in beyond and at == end)]  # one end gap
+        gaps = with_copy_gaps(list(m.gaps or []), end, beyond.get(m.id), inside)
         if gaps != (m.gaps or []):
             m.gaps, m.truncated = gaps, bool(gaps) or (m.truncated and not _by_copies_only(m))
 

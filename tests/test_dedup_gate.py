@@ -267,3 +267,16 @@ def test_a_speech_with_partial_copies_no_page_marked_is_not_a_compilation(sessio
     speeches = [add_speech(session, n, d.text, False) for n, d in enumerate(docs)]
     session.commit()
     assert not any(s.compilation for s in speeches) and len(partition(session)) == 1
+
+
+def test_partial_copies_no_page_marked_are_marked_by_their_copies(session: Session) -> None:
+    """Truncation from copies: with no page saying so, a copy that stops early, lacks its middle or
+    is an excerpt is marked truncated where its copies go on (recall ≥ 0.95); a full copy is not."""
+    docs = labelled_set()
+    ids = [add_speech(session, n, d.text, False).id for n, d in enumerate(docs)]
+    session.commit()
+    session.expire_all()
+    marked = dict(session.execute(select(Speech.id, Speech.truncated)).all())
+    partial = [marked[i] for i, d in zip(ids, docs, strict=True) if d.kind in ("truncated", "omitted_middle", "excerpt")]
+    assert sum(partial) / len(partial) >= 0.95, (sum(partial), len(partial))
+    assert not any(marked[i] for i, d in zip(ids, docs, strict=True) if d.kind in ("original", "traditional"))
