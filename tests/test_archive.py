@@ -113,16 +113,16 @@ def _compilation_pieces() -> list[str]:
 def test_different_reports_on_one_theme_stay_apart(session: Session) -> None:
     pieces = _compilation_pieces()
     assert len(pieces) >= 4
-    for n, text in enumerate(pieces):
-        archive_html(session, f"http://g.cn/{n}.html", html_page(f"汇报{n}", text.split("\n")))
+    for n, piece in enumerate(pieces):
+        archive_html(session, f"http://g.cn/{n}.html", html_page(f"汇报{n}", piece.split("\n")))
     assert session.scalar(select(func.count()).select_from(DupGroup)) == len(pieces)
 
 
 def test_rebuild_gives_the_same_groups(session: Session) -> None:
     for n, paras in enumerate([PARAS, PARAS[1:], [p + "。" for p in PARAS[:5]]]):
         archive_html(session, f"http://x.cn/{n}.html", html_page("讲话", paras))
-    for n, text in enumerate(_compilation_pieces()[:3]):
-        archive_html(session, f"http://g.cn/{n}.html", html_page(f"汇报{n}", text.split("\n")))
+    for n, piece in enumerate(_compilation_pieces()[:3]):
+        archive_html(session, f"http://g.cn/{n}.html", html_page(f"汇报{n}", piece.split("\n")))
 
     def partition() -> set[frozenset[int]]:
         members: dict[int, set[int]] = {}
@@ -233,8 +233,8 @@ def test_learned_layer_removes_a_sites_own_chrome_on_reclean(session: Session) -
 
     chrome = "扫一扫,关注公众号获取更多讲话稿"
     speeches = []
-    for n, text in enumerate(_compilation_pieces()):  # different speeches of one site, all ending the same way
-        paras = ["同志们:", *text.split("\n"), "谢谢大家!", chrome]
+    for n, piece in enumerate(_compilation_pieces()):  # different speeches of one site, all ending the same way
+        paras = ["同志们:", *piece.split("\n"), "谢谢大家!", chrome]
         speeches += archive_html(session, f"http://s.cn/{n}.html", html_page(f"讲话{n}", paras), site="丁网")
     assert len({s.group_id for s in speeches}) >= 4
     other = archive_html(session, "http://o.cn/1.html", html_page("讲话", PARAS + [chrome]), site="戊网")[0]

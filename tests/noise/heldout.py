@@ -9,7 +9,6 @@ characters left, truncation recall and junk stored as speech. The quality gate r
 
 from __future__ import annotations
 
-import random
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 from functools import lru_cache
