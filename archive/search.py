@@ -6,7 +6,8 @@ so a simplified query finds traditional copies and the reverse, and a one- or tw
 finds every speech that contains it: matching goes through the n-gram index of
 ``archive.fulltext``, which is exact at every query length on both backends.
 
-Relevance is scored over a window: the ``search_rank_window`` most recently archived matches
+Relevance puts speeches whose title holds a term first, then scores over a window: the
+``search_rank_window`` most recently archived matches
 (after filters). A query with fewer matches is ranked exactly; a common one (a single character
 can match most of the archive) is ranked among its newest matches, so that its first page costs the
 same whether it matches a hundred speeches or a million. Date order, counts, facets and exports
@@ -25,7 +26,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import Float, Integer, Select, and_, cast, column, func, literal, not_, or_, select, table, true
+from sqlalchemy import (Float, Integer, Select, String, and_, case, cast, column, false, func, literal, not_, or_, select,
+                        table, true)
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -241,10 +243,17 @@ def build_search(query: Query, dialect: str, filters: Filters | None = None, ord
         if walk_dates:
             return _walk(query, dialect, filters or Filters(), limit, offset)
         return stmt.order_by(*by_date).limit(limit).offset(offset)
-    ranked = (stmt.with_only_columns(Speech.id.label("id"), matching.rank.label("rank"))
+    ranked = (stmt.with_only_columns(Speech.id.label("id"), _in_title(query).label("in_title"),
+                                     matching.rank.label("rank"))
               .order_by(matching.newest_first).limit(rank_window()).subquery("ranked"))
-    return (select(Speech).join(ranked, ranked.c.id == Speech.id).order_by(ranked.c.rank, *by_date)
-            .limit(limit).offset(offset))
+    return (select(Speech).join(ranked, ranked.c.id == Speech.id)
+            .order_by(ranked.c.in_title.desc(), ranked.c.rank, *by_date).limit(limit).offset(offset))
+
+
+def _in_title(query: Query) -> ColumnElement[int]:
+    """1 when a term is in the title (the folded text begins with it), 0 otherwise: title hits first."""
+    title = func.substr(Speech.search_text, 1, func.length(Speech.title), type_=String)
+    return case((or_(false(), *[title.contains(t, autoescape=True) for t in query.terms]), 1), else_=0)
 
 
 HIT_START, HIT_END = "\ue000", "\ue001"  # marks no archived text holds (private use), unlike 【】

@@ -23,10 +23,12 @@ RECALL_FLOOR = 0.98
 
 
 def add_speech(session: Session, n: int, text: str, truncated: bool, index: int = 0) -> Speech:
-    """Archive ``text`` as speech ``index`` of page ``n`` (one capture a page)."""
+    """Archive ``text`` as speech ``index`` of page ``n``: a new capture for the first speech of a
+    page, the page's latest capture for the next ones."""
     source = store.ensure_source(session, "labelled", {})
     url = f"http://d{n}.cn/"
-    capture = session.scalars(select(Capture).where(Capture.url == url)).first()
+    capture = session.scalars(select(Capture).where(Capture.url == url).order_by(Capture.id.desc())).first() \
+        if index else None
     if capture is None:
         fetched = store.Fetched(url=url, final_url=url, canonical_url=url, status=200, headers={}, encoding="utf-8",
                                 body=text.encode(), fetched_at=dedup_now())

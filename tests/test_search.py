@@ -222,3 +222,15 @@ def test_field_terms_narrow_to_the_field_in_either_script(session: Session) -> N
 def test_field_terms_only_narrow(q: str, message: str) -> None:
     with pytest.raises(QueryError, match=message):
         parse_query(q)
+
+
+def test_a_hit_in_the_title_ranks_first(session: Session) -> None:
+    """Relevance: the speech whose title holds the word before texts denser in it."""
+    for n, (title, text) in enumerate([("在全县工作会议上的讲话", "改革" * 20 + "。" + "其他内容" * 60),
+                                       ("深化改革推进会上的讲话", "改革。" + "其他内容" * 60),
+                                       ("座谈会发言", "改革" * 3 + "。" + "其他内容" * 60)]):
+        speech = add_speech(session, n, text, False)
+        speech.title, speech.search_text = title, fold(title + "\n" + text)
+    session.commit()
+    assert [h.speech.title for h in search(session, "改革")] == ["深化改革推进会上的讲话", "在全县工作会议上的讲话",
+                                                                  "座谈会发言"]
