@@ -204,6 +204,7 @@ def test_consensus_removes_noise_one_copy_has_and_two_others_read_through(sessio
     bases = {d.base: d.text for d in labelled_set() if d.kind == "original"}
     inserted = removed_right = 0
     noisy_ids = {}
+    as_archived = {}
     n = 0
     for base, text in bases.items():
         for copy in (text, to_traditional(text)):
@@ -211,6 +212,7 @@ def test_consensus_removes_noise_one_copy_has_and_two_others_read_through(sessio
             n += 1
         noisy, count = _unknown_noise(rng, text)
         noisy_ids[add_speech(session, n, noisy, False).id] = (text, count)
+        as_archived[max(noisy_ids)] = noisy
         n += 1
         inserted += count
     session.commit()
@@ -222,6 +224,16 @@ def test_consensus_removes_noise_one_copy_has_and_two_others_read_through(sessio
     assert removed_right >= 0.9 * inserted, (removed_right, inserted)
     clean_ids = [s.id for s in session.scalars(select(Speech)) if s.id not in noisy_ids]
     assert all(session.get(Speech, i).removals == [] for i in clean_ids)
+    # rebuild, from the copies as they were archived, cuts the same
+    incremental = {s.id: (s.text, s.removals) for s in session.scalars(select(Speech))}
+    for sid, noisy in as_archived.items():
+        speech = session.get(Speech, sid)
+        speech.text, speech.paragraphs, speech.removals, speech.search_text = noisy, noisy.split("\n"), [], fold(noisy)
+    session.commit()
+    dedup.rebuild(session)
+    session.commit()
+    session.expire_all()
+    assert {s.id: (s.text, s.removals) for s in session.scalars(select(Speech))} == incremental
 
 
 def test_a_copy_missing_a_stretch_two_others_hold_is_gapped_where_it_is_missing(session: Session) -> None:
