@@ -218,7 +218,7 @@ def assign_group(session: Session, speech: Speech) -> bool:
                                                           Speech.id != speech.id)).all()
     matches.update(g for g in exact if g is not None)
     shared = _candidates(session, speech, hashes)
-    held = False  # a compilation's guard may change what groups: regroup the neighbourhood
+    held = False  # a text lying in another one way may show a compilation: regroup by the batch rule
     if shared:
         rows = {r.id: r for r in session.execute(
             select(Speech.id, Speech.shingle_count, Speech.group_id, Speech.compilation, Speech.truncated, Speech.gaps)
@@ -279,7 +279,8 @@ def _regroup(session: Session, speech: Speech, gids: set[int]) -> bool:
     free = sorted(gids - kept)
     touched = []
     for component in sorted(components, key=min):
-        if members[component[0]].group_id in kept and set(component) == before[members[component[0]].group_id]:
+        gid = members[component[0]].group_id
+        if gid in kept and set(component) == before[gid]:
             continue  # the same members as before: nothing to choose again
         group = session.get(DupGroup, free.pop(0)) if free else DupGroup()
         session.add(group)
