@@ -25,11 +25,11 @@ from sqlalchemy.orm import Session
 import settings
 from archive.compare import COPY_GAP, comparison_form, lacks_stretches, stops_early, with_copy_gaps
 from archive.consensus import Copy, cut, insertions
-from archive.models import DupGroup, Shingle, Speech
+from archive.models import DupGroup, Shingle, Speech, search_text_of
 from archive.reconstruct import reconstruct
 from archive.resplit import Piece, cut_at_copies
 from archive.sketch import sampled_in_order, sketch_of_form
-from cleaners.chars import fold, script_of
+from cleaners.chars import script_of
 
 POSTING_CAP = 32
 _PAIR_BUDGET = 1_000_000  # shared-shingle pairs counted at once by rebuild (~60 MB of arrays)
@@ -144,7 +144,7 @@ def apply_consensus(members: list[Speech]) -> list[Speech]:
             continue
         text, pieces = cut(m.text, found[m.id])
         m.text, m.paragraphs = text, text.split("\n")
-        m.search_text = fold(m.title + "\n" + text)
+        m.search_text = search_text_of(m.title, text)
         m.removals = [*(m.removals or []), *({"reason": "consensus", "text": p} for p in pieces)]
         changed.append(m)
     return changed
@@ -252,7 +252,8 @@ def assign_group(session: Session, speech: Speech) -> bool:
             choose_canonical(session, group)
             if group.size == 0:
                 session.delete(group)
-    _fix_seams_around(session, speech)
+    if matches:  # a speech with no copy has no seam to correct
+        _fix_seams_around(session, speech)
     return bool(matches)
 
 
@@ -337,7 +338,7 @@ def _version(session: Session, of: Speech, piece: Piece, k: int, copy: Speech | 
         speaker=copy.speaker if copy is not None else None, speech_date=copy.speech_date if copy is not None else None,
         occasion=copy.occasion if copy is not None else None, publish_date=of.publish_date, region=of.region,
         outline=[], truncated=False, gaps=[], mojibake=of.mojibake, needs_review=False, script=script_of(text),
-        cleaner_version=of.cleaner_version, search_text=fold(title + "\n" + text),
+        cleaner_version=of.cleaner_version, search_text=search_text_of(title, text),
         removals=[{"reason": "split.copies", "text": ""}], text_hash="", previous_id=of.id, captured_at=of.captured_at)
     session.add(row)
     session.flush()

@@ -8,6 +8,8 @@ from sqlalchemy import (JSON, BigInteger, Boolean, DateTime, ForeignKey, Index, 
                         Text, UniqueConstraint, false)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from cleaners.chars import fold
+
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
@@ -16,6 +18,11 @@ def utcnow() -> datetime:
 def as_utc(moment: datetime) -> datetime:
     """A time as an aware one; a naive time is UTC here (SQLite hands back the archive's times without a zone)."""
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def search_text_of(title: str, text: str) -> str:
+    """What search reads of a speech: its title and text, folded (simplified, half width)."""
+    return fold(title + "\n" + text)
 
 
 class Base(DeclarativeBase):

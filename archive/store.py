@@ -19,11 +19,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from archive import dedup
-from archive.models import Blob, Capture, CrawlRun, Source, Speech, utcnow
+from archive.models import Blob, Capture, CrawlRun, Source, Speech, search_text_of, utcnow
 from cleaners import CleanResult, SiteRules, clean_page
 from cleaners.content import not_html
 from cleaners.learned import remove_learned
-from cleaners.chars import fold
 
 
 def _insert_once(session: Session, row: object) -> bool:
@@ -172,7 +171,7 @@ def save_speeches(session: Session, capture: Capture, result: CleanResult, site:
             region=result.region, outline=sp.meta.outline, truncated=sp.truncated, stated_length=sp.stated_length,
             gaps=sp.gaps, mojibake=sp.mojibake, needs_review=result.needs_review, script=sp.script,
             cleaner_version=result.cleaner_version, removals=removals if sp.index == 0 else [],
-            search_text=fold(sp.title + "\n" + sp.text), captured_at=capture.fetched_at)
+            search_text=search_text_of(sp.title, sp.text), captured_at=capture.fetched_at)
         row = existing.pop(sp.index, None)
         before = earlier.get(sp.index)
         if row is None and before is not None and (before.title, before.text) == (sp.title, sp.text):

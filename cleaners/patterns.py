@@ -116,7 +116,7 @@ TOP_HEADING = re.compile(rf"^([{NUM_CN}]+)\s*[、.]")
 ADDRESSEES = r"(?:同志们|朋友们|女士们|先生们|老师们|同学们|来宾们|代表们|嘉宾们)"
 SALUTATION = re.compile(rf"^(?:尊敬的|各位|亲爱的).{{0,40}}[:]$|^(?:{ADDRESSEES}[,、]?){{1,4}}\s*[:]$")
 # A line of a salutation that runs over several lines: "尊敬的各位领导、" / "各位来宾," before "同志们:".
-SALUTATION_PART = re.compile(r"^(?:尊敬的|各位|亲爱的|同志们|朋友们|女士们|先生们|老师们|同学们).{0,30}[,、]$")
+SALUTATION_PART = re.compile(rf"^(?:尊敬的|各位|亲爱的|{ADDRESSEES}).{{0,30}}[,、]$")
 # How a speech or report ends: thanks, a request for comment, a signature's date.
 CLOSING = re.compile(r"^(?!下面|现在)(?:谢谢(?:大家|各位|您|你们)?[!。]?|.{0,30}请.{0,12}(?:批评指正|审议|评议|指导)[。!]?"
                      r"|\d{4}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日|二[〇○零]\S{2,3}年\S{1,2}月\S{1,3}日)$")
