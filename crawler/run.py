@@ -19,6 +19,11 @@ def crawl_settings(source: Source, db_url: str, log_level: str = "WARNING", prog
     s.set("ARCHIVE_DB", db_url)
     s.set("DOWNLOAD_DELAY", source.delay)
     s.set("CONCURRENT_REQUESTS_PER_DOMAIN", source.concurrency)
+    # Scrapy takes up to CONCURRENT_REQUESTS (16) off the queue into the site's download slot, and a
+    # stopped crawl (SIGTERM, its starter killed) downloads all of them before it closes: with a polite
+    # delay that took over a minute on a loaded machine. A crawl is of one site: keep in hand only a
+    # little more than the site is fetched with at once.
+    s.set("CONCURRENT_REQUESTS", 2 * source.concurrency)
     s.set("CLOSESPIDER_PAGECOUNT", source.max_pages)
     s.set("LOG_LEVEL", log_level)
     s.set("PROGRESS_ENABLED", progress)
