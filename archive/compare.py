@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from difflib import SequenceMatcher
+from functools import lru_cache
 from itertools import accumulate
 
 from cleaners.chars import CJK, fold
@@ -19,6 +20,14 @@ _NOT_TEXT = re.compile(rf"[^a-z0-9{CJK}□]+")
 def comparison_form(text: str) -> str:
     """Folded text for comparison only: the stored text keeps its published form."""
     return _NOT_TEXT.sub("", _PLACEHOLDER.sub("□", fold(text)))
+
+
+@lru_cache(maxsize=1024)
+def opcodes(a: str, b: str) -> tuple[tuple[str, int, int, int, int], ...]:
+    """How ``b`` differs from ``a`` (difflib's opcodes, no junk heuristic). Remembered: a group's
+    copies are compared again each time one more arrives, and each alignment of two long texts
+    costs tens of milliseconds."""
+    return tuple(SequenceMatcher(None, a, b, autojunk=False).get_opcodes())
 
 
 COPY_GAP = "copies"  # a gap no page stated: a fuller copy shows the text goes on past this copy's end
@@ -58,7 +67,7 @@ def lacks_stretches(forms: dict[int, list[str]], least: int = 100) -> dict[int, 
         for other, text in joined.items():
             if other == sid or len(text) <= len(form):
                 continue
-            for op, i1, i2, j1, j2 in SequenceMatcher(None, form, text, autojunk=False).get_opcodes():
+            for op, i1, i2, j1, j2 in opcodes(form, text):
                 if op == "insert" and j2 - j1 >= max(least, len(text) // 10):
                     votes.setdefault(i1, []).append(j2 - j1)
         ends = list(accumulate(len(f) for f in forms[sid]))

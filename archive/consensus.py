@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from difflib import SequenceMatcher
 
+from archive.compare import opcodes
 from cleaners.chars import fold
 
 PEERS = 4  # each copy is read against this many others, those nearest its length (ties by id)
@@ -39,14 +39,14 @@ def _votes(text: str, other: str) -> tuple[list[bool], list[bool]]:
     either side matched), and does ``other`` cover it at all (match it or differ there)."""
     lacks = [False] * len(text)
     covers = [False] * len(text)
-    matcher = SequenceMatcher(None, text, other, autojunk=False)
-    blocks = [b for b in matcher.get_matching_blocks() if b.size]
-    if not blocks:
+    ops = opcodes(text, other)
+    matched = [(i1, i2) for op, i1, i2, _, _ in ops if op == "equal"]
+    if not matched:
         return lacks, covers
-    first, last = blocks[0].a, blocks[-1].a + blocks[-1].size
+    first, last = matched[0][0], matched[-1][1]
     for k in range(first, last):
         covers[k] = True
-    for op, i1, i2, j1, j2 in matcher.get_opcodes():
+    for op, i1, i2, j1, j2 in ops:
         if op == "delete" and first <= i1 and i2 <= last and j1 == j2:
             for k in range(i1, i2):
                 lacks[k] = True

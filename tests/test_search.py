@@ -1,7 +1,8 @@
 """The full-text index against a plain scan, on both backends, and the backends against each other.
 
-The archive holds the labelled dedup set (both scripts, truncations, edits of 15 speeches); every
-query's result must be exactly the speeches whose folded text contains its terms — the scan.
+The archive holds the labelled dedup set (both scripts, truncations, edits of 15 speeches), stored
+ungrouped: search reads no group, and grouping it took most of this module's time. Every query's
+result must be exactly the speeches whose folded text contains its terms — the scan.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from archive.search import Filters, QueryError, build_search, facets, parse_quer
 from cleaners.chars import fold, to_simplified
 from tests.conftest import pg_schema
 from tests.dedup.labelled import labelled_set
-from tests.test_dedup_gate import add_speech
+from tests.test_dedup_gate import put_speech
 
 FIXED = ["县", "的", "驻村", "干部", "幹部", "基层组织", "基層組織建設", '"克服急躁情绪"', "例会 OR 驻村", "工作 -例会",
          "干部 NOT 驻村", "党 建", "2007", "x", "□", "%", "_", "。", "不存在的词语"]
@@ -59,7 +60,7 @@ def found(session: Session, q: str, order: str = "relevance") -> list[int]:
 def fill(session: Session) -> list[str]:
     docs = labelled_set()
     for n, d in enumerate(docs):
-        add_speech(session, n, d.text, d.truncated)
+        put_speech(session, n, d.text, d.truncated)
     session.commit()
     return [d.text for d in docs]
 
@@ -175,7 +176,7 @@ def test_date_order_walked_down_the_date_index_equals_every_match_sorted(session
 
 def test_a_common_query_absent_from_the_newest_speeches_is_still_found_in_date_order(
         session: Session, monkeypatch: pytest.MonkeyPatch) -> None:
-    old = [add_speech(session, n, f"第{n}号文件:关于春耕备耕的通知,请各单位认真贯彻执行。" * 4, False) for n in range(40)]
+    old = [put_speech(session, n, f"第{n}号文件:关于春耕备耕的通知,请各单位认真贯彻执行。" * 4, False) for n in range(40)]
     texts = fill(session)  # every one of them newer than the forty
     monkeypatch.setattr("archive.search.WALK_ROWS", len(texts) - 1)  # the bounded walk reaches none of the forty
     query = parse_query("春耕")
@@ -185,9 +186,9 @@ def test_a_common_query_absent_from_the_newest_speeches_is_still_found_in_date_o
 
 
 def test_relevance_puts_denser_texts_first(session: Session) -> None:
-    add_speech(session, 0, "改革" * 3 + "。" + "其他内容" * 60, False)
-    add_speech(session, 1, "改革。" + "其他内容" * 60, False)
-    add_speech(session, 2, "改革" * 20 + "。" + "其他内容" * 60, False)
+    put_speech(session, 0, "改革" * 3 + "。" + "其他内容" * 60, False)
+    put_speech(session, 1, "改革。" + "其他内容" * 60, False)
+    put_speech(session, 2, "改革" * 20 + "。" + "其他内容" * 60, False)
     session.commit()
     assert [h.speech.text.count("改革") for h in search(session, "改革")] == [20, 3, 1]
 
@@ -229,7 +230,7 @@ def test_a_hit_in_the_title_ranks_first(session: Session) -> None:
     for n, (title, text) in enumerate([("在全县工作会议上的讲话", "改革" * 20 + "。" + "其他内容" * 60),
                                        ("深化改革推进会上的讲话", "改革。" + "其他内容" * 60),
                                        ("座谈会发言", "改革" * 3 + "。" + "其他内容" * 60)]):
-        speech = add_speech(session, n, text, False)
+        speech = put_speech(session, n, text, False)
         speech.title, speech.search_text = title, fold(title + "\n" + text)
     session.commit()
     assert [h.speech.title for h in search(session, "改革")] == ["深化改革推进会上的讲话", "在全县工作会议上的讲话",
