@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from archive import fulltext
 from archive.db import open_archive, sessions
-from archive.models import Speech
+from archive.models import Speech, search_text_of
 from archive.search import Filters, QueryError, build_search, facets, parse_query, results, search, walks_dates
 from cleaners.chars import fold, to_simplified
 from tests.conftest import pg_schema
@@ -227,11 +227,11 @@ def test_field_terms_only_narrow(q: str, message: str) -> None:
 
 def test_a_hit_in_the_title_ranks_first(session: Session) -> None:
     """Relevance: the speech whose title holds the word before texts denser in it."""
-    for n, (title, text) in enumerate([("在全县工作会议上的讲话", "改革" * 20 + "。" + "其他内容" * 60),
+    for n, (title, body) in enumerate([("在全县工作会议上的讲话", "改革" * 20 + "。" + "其他内容" * 60),
                                        ("深化改革推进会上的讲话", "改革。" + "其他内容" * 60),
                                        ("座谈会发言", "改革" * 3 + "。" + "其他内容" * 60)]):
-        speech = put_speech(session, n, text, False)
-        speech.title, speech.search_text = title, fold(title + "\n" + text)
+        speech = put_speech(session, n, body, False)
+        speech.title, speech.search_text = title, search_text_of(title, body)
     session.commit()
     assert [h.speech.title for h in search(session, "改革")] == ["深化改革推进会上的讲话", "在全县工作会议上的讲话",
                                                                   "座谈会发言"]
