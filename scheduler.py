@@ -21,6 +21,7 @@ import logging
 import signal
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -28,7 +29,6 @@ from pathlib import Path
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import BaseScheduler
-from apscheduler.schedulers.blocking import BlockingScheduler
 
 import settings
 from archive import locks
@@ -109,7 +109,7 @@ def schedule_sources(scheduler: BaseScheduler, sources_dir: Path, db_url: str,
     return ids
 
 
-def build_scheduler(db_url: str, scheduler_class: type[BaseScheduler] = BlockingScheduler) -> BaseScheduler:
+def build_scheduler(db_url: str, scheduler_class: type[BaseScheduler] = BackgroundScheduler) -> BaseScheduler:
     return scheduler_class(jobstores={"default": SQLAlchemyJobStore(url=db_url, tablename="scheduler_jobs")},
                            job_defaults=JOB_DEFAULTS, timezone="UTC")
 
@@ -131,12 +131,18 @@ def run_forever(db_url: str, sources_dir: Path) -> None:
         scheduler.add_jobstore("memory", alias="internal")
         ids = schedule_sources(scheduler, sources_dir, db_url, paused)
         scheduler.add_job(_reload, "interval", seconds=RELOAD_SECONDS, id="reload", jobstore="internal")
+        # the handler only asks: stopping waits for crawls, which must not happen inside a signal
+        # handler that may have interrupted the scheduler's own start (a scheduler once hung there)
+        asked = threading.Event()
+        signal.signal(signal.SIGTERM, lambda *_: asked.set())
+        scheduler.start()
         log.info("scheduled %d source(s): %s", len(ids), ", ".join(ids) or "none")
-        signal.signal(signal.SIGTERM, lambda *_: _stop(scheduler))
         try:
-            scheduler.start()
+            while not asked.wait(1):
+                pass
         except KeyboardInterrupt:
-            _stop(scheduler)
+            pass
+        _stop(scheduler)
 
 
 def copy_jobs(source_url: str, target_url: str) -> int:
