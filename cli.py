@@ -18,7 +18,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 import settings
-from archive import dedup, health, locks, store
+from archive import dedup, fulltext, health, locks, store
 from archive.db import ArchiveError, open_archive, sessions
 from archive.export import FORMATS, export, write_atomic
 from archive.groups import members, versions
@@ -446,6 +446,19 @@ def dedup_cmd(ctx: click.Context, rebuild: bool) -> None:
     n = dedup.rebuild(session, progress=_stage_progress)
     session.commit()
     click.echo(f"{n} groups")
+
+
+@main.command("reindex")
+@click.pass_context
+@user_errors
+def reindex_cmd(ctx: click.Context) -> None:
+    """Refold every speech's search text and rebuild the full-text index (after changing
+    search_placeholders)."""
+    engine = open_archive(ctx.obj["db"], writer=True)
+    with engine.begin() as conn:
+        n = fulltext.refold(conn, progress=_stage_progress)
+    engine.dispose()
+    click.echo(f"{n} speeches reindexed")
 
 
 @main.command("copy")

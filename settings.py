@@ -58,6 +58,9 @@ DECLARED: tuple[Setting, ...] = (
     Setting("search_rank_window", 2000,
             "Matches ranked by relevance per search, newest first: fewer are ranked exactly, more are ranked "
             "among their newest this many (date order, counts and exports always cover all)."),
+    Setting("search_placeholders", 1,
+            "1: anonymising placeholders (XX, ××, **, ＊＊, ○○, the -- of 20--年) match each other in search and "
+            "concordance; 0: each matches only itself. Run `speech-archive reindex` after changing it."),
     Setting("frontier", "local",
             "Where a crawl keeps its queue and seen-URL filter: local (in the crawling process) or redis (shared by "
             "every process crawling the same run, on any machine; see docs/deployment.md)."),

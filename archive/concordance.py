@@ -16,8 +16,8 @@ from dataclasses import asdict, dataclass, fields
 
 from sqlalchemy.orm import Session
 
+from archive.models import search_fold
 from archive.search import Filters, QueryError, parse_query, search
-from cleaners.chars import fold
 
 SORTS = ("position", "left", "right")
 
@@ -37,7 +37,7 @@ class Line:
 def lines_in(speech_id: int, title: str, site: str, speech_date: str | None, text: str, terms: list[str],
              width: int) -> list[Line]:
     """All occurrences of ``terms`` in one text (a pure function: the unit tests call it directly)."""
-    folded = fold(text)
+    folded = search_fold(text)
     if len(folded) != len(text):  # folding is length-preserving; guard anyway, never misalign context
         return []
     pattern = re.compile("|".join(re.escape(t) for t in sorted(terms, key=len, reverse=True)))

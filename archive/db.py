@@ -87,6 +87,12 @@ def _regroup_if_ungrouped(conn: Connection) -> None:
         session.flush()
 
 
+def _refold_if_cleared(conn: Connection) -> None:
+    """After a migration that cleared the search texts (a new form), refold them with today's code."""
+    if conn.scalar(text("SELECT 1 FROM speeches WHERE search_text = '' LIMIT 1")):
+        archive.fulltext.refold(conn)
+
+
 def open_archive(url: str | None = None, migrate: bool = True, writer: bool = False) -> Engine:
     """Engine for the archive at ``url`` (default: the ``db`` setting), schema brought up to date.
 
@@ -125,6 +131,7 @@ def open_archive(url: str | None = None, migrate: bool = True, writer: bool = Fa
                         # workers starting together on a new server: one migrates, the others wait, then find it done
                         conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
                     _upgrade(conn, url)
+                    _refold_if_cleared(conn)
                     _regroup_if_ungrouped(conn)
         else:
             engine.connect().close()

@@ -144,7 +144,7 @@ def apply_consensus(members: list[Speech]) -> list[Speech]:
             continue
         text, pieces = cut(m.text, found[m.id])
         m.text, m.paragraphs = text, text.split("\n")
-        m.search_text = search_text_of(m.title, text)
+        m.search_text = search_text_of(m.title, text, m.speaker)
         m.removals = [*(m.removals or []), *({"reason": "consensus", "text": p} for p in pieces)]
         changed.append(m)
     return changed
@@ -331,14 +331,15 @@ def _version(session: Session, of: Speech, piece: Piece, k: int, copy: Speech | 
     """A piece of ``of`` cut at a copy's bounds, stored as a new version of it (reason in its removals)."""
     title = piece.title or (copy.title if copy is not None else of.title)
     text = "\n".join(piece.paragraphs)
+    speaker = copy.speaker if copy is not None else None
     row = Speech(
         capture_id=of.capture_id, source_id=of.source_id,
         index_in_page=-(abs(of.index_in_page) * 100 + k + 1),  # below zero: cut by copies, not by the cleaner
         site=of.site, url=of.url, title=title, text=text, paragraphs=piece.paragraphs,
-        speaker=copy.speaker if copy is not None else None, speech_date=copy.speech_date if copy is not None else None,
+        speaker=speaker, speech_date=copy.speech_date if copy is not None else None,
         occasion=copy.occasion if copy is not None else None, publish_date=of.publish_date, region=of.region,
         outline=[], truncated=False, gaps=[], mojibake=of.mojibake, needs_review=False, script=script_of(text),
-        cleaner_version=of.cleaner_version, search_text=search_text_of(title, text),
+        cleaner_version=of.cleaner_version, search_text=search_text_of(title, text, speaker),
         removals=[{"reason": "split.copies", "text": ""}], text_hash="", previous_id=of.id, captured_at=of.captured_at)
     session.add(row)
     session.flush()

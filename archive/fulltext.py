@@ -23,14 +23,15 @@ changes a speech keeps it current.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 
-from sqlalchemy import Column, Connection, Integer, MetaData, Table, Text, and_, cast, event, func, inspect, select, text
+from sqlalchemy import (Column, Connection, Integer, MetaData, Table, Text, and_, bindparam, cast, event, func, inspect,
+                        select, text)
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.sql.elements import ColumnElement
 
-from archive.models import Speech
+from archive.models import Speech, search_text_of
 
 END = "\x03"  # follows the last character, so a one-character prefix query finds it there too
 _DIGITS = "0123456789abcdefghijklmnopqrstuvwxyz"
@@ -162,6 +163,27 @@ def rebuild(conn: Connection, batch: int = 1000) -> int:
                 chunk = []
         add(conn, chunk)
     return n + len(chunk)
+
+
+def refold(conn: Connection, progress: Callable[[str, int, int], None] | None = None, batch: int = 1000) -> int:
+    """Rewrite every speech's ``search_text`` in today's form, then rebuild the index from it (after
+    a change of that form or of ``search_placeholders``); returns how many speeches. One transaction:
+    an interrupted refold leaves the old texts and index."""
+    ids = conn.scalars(select(Speech.id).order_by(Speech.id)).all()
+    total = len(ids)
+    for start in range(0, total, batch):
+        chunk = conn.execute(select(Speech.id, Speech.title, Speech.text, Speech.speaker)
+                             .where(Speech.id.in_(ids[start:start + batch]))).all()
+        conn.execute(Speech.__table__.update().where(Speech.id == bindparam("sid")),
+                     [{"sid": r.id, "search_text": search_text_of(r.title, r.text, r.speaker)} for r in chunk])
+        if progress:
+            progress("folding", min(start + batch, total), total)
+    if progress:
+        progress("indexing", 0, total)
+    n = rebuild(conn)
+    if progress:
+        progress("indexing", n, total)
+    return n
 
 
 def _stored_text(conn: Connection, speech_id: int) -> str | None:

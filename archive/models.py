@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 
 from sqlalchemy import (JSON, BigInteger, Boolean, DateTime, ForeignKey, Index, LargeBinary, String,
                         Text, UniqueConstraint, false)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+import settings
 from cleaners.chars import fold
+
+_PLACEHOLDER_RUN = re.compile(r"[x×*○-]{2,}")  # after folding: XX, ××, **, ＊＊, ○○, the blank of 20--年
 
 
 def utcnow() -> datetime:
@@ -20,9 +24,21 @@ def as_utc(moment: datetime) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-def search_text_of(title: str, text: str) -> str:
-    """What search reads of a speech: its title and text, folded (simplified, half width)."""
-    return fold(title + "\n" + text)
+def search_fold(text: str) -> str:
+    """The form search compares, of a query term or a speech, with exactly the text's length: folded
+    (simplified, half width, lower case) and, with ``search_placeholders`` on, every anonymising
+    placeholder spelled ×× — template texts read "XX镇", "××镇" and "**镇" alike."""
+    folded = fold(text)
+    if int(settings.get("search_placeholders")):
+        folded = _PLACEHOLDER_RUN.sub(lambda m: "×" * len(m.group()), folded)
+    return folded
+
+
+def search_text_of(title: str, text: str, speaker: str | None = None) -> str:
+    """What search reads of a speech: its title, text and speaker (a name the cleaner moved out of
+    the text is still found by a plain word), in ``search_fold`` form; the title comes first, so
+    its hits are the first ``len(title)`` characters."""
+    return search_fold(title + "\n" + text + (f"\n{speaker}" if speaker else ""))
 
 
 class Base(DeclarativeBase):

@@ -33,8 +33,8 @@ from sqlalchemy.sql.elements import ColumnElement
 
 import settings
 from archive import fulltext
-from archive.models import DupGroup, Speech
-from cleaners.chars import fold, to_simplified, to_traditional
+from archive.models import DupGroup, Speech, search_fold
+from cleaners.chars import to_simplified, to_traditional
 
 
 class QueryError(ValueError):
@@ -83,7 +83,7 @@ def parse_query(text: str) -> Query:
                 raise QueryError(f"a field term ({tok}) can only narrow: no OR, NOT or - before it")
             query.fields.append((fielded.group(1).lower(), fielded.group(2).strip()))
             continue
-        term = fold(tok).strip()
+        term = search_fold(tok).strip()
         if not term:
             continue
         if negate:
@@ -300,7 +300,8 @@ def snippet(speech: Speech, terms: list[str], width: int = 30) -> tuple[str, int
     """The first hit with ``width`` characters either side, between HIT_START and HIT_END; and the
     number of hits."""
     original = speech.title + "\n" + speech.text
-    folded = speech.search_text if len(speech.search_text) == len(original) else fold(original)
+    stored = speech.search_text[:len(original)]  # the speaker follows the text
+    folded = stored if len(stored) == len(original) else search_fold(original)
     positions = [(m.start(), m.end()) for t in terms for m in re.finditer(re.escape(t), folded)]
     if not positions:
         return original[: 2 * width].replace("\n", " "), 0

@@ -171,7 +171,7 @@ def save_speeches(session: Session, capture: Capture, result: CleanResult, site:
             region=result.region, outline=sp.meta.outline, truncated=sp.truncated, stated_length=sp.stated_length,
             gaps=sp.gaps, mojibake=sp.mojibake, needs_review=result.needs_review, script=sp.script,
             cleaner_version=result.cleaner_version, removals=removals if sp.index == 0 else [],
-            search_text=search_text_of(sp.title, sp.text), captured_at=capture.fetched_at)
+            search_text=search_text_of(sp.title, sp.text, sp.meta.speaker), captured_at=capture.fetched_at)
         row = existing.pop(sp.index, None)
         before = earlier.get(sp.index)
         if row is None and before is not None and (before.title, before.text) == (sp.title, sp.text):

@@ -13,11 +13,12 @@ from sqlalchemy import func, inspect, select, text
 from sqlalchemy.orm import Session
 
 from archive import dedup, store
+from archive.db import open_archive, sessions
 from archive.export import FIELDS, export
 from archive.models import Blob, DupGroup, Speech
 from archive.search import Filters, QueryError, parse_query, search
 from cleaners import SiteRules, clean_page
-from cleaners.chars import to_traditional
+from cleaners.chars import fold, to_traditional
 from crawler.encoding import decode_html
 
 SITE = Path(__file__).resolve().parent.parent / "demo" / "site"
@@ -70,6 +71,25 @@ def test_speech_fields_are_stored(session: Session) -> None:
     assert s.paragraphs == PARAS and s.text == "\n".join(PARAS)
     assert s.script == "simplified" and not s.truncated and s.cleaner_version
     assert [h["text"][:2] for h in s.outline] == ["一、", "二、", "三、", "四、"]
+    session.commit()
+    assert "刘敏坚" not in s.text and [h.speech.id for h in search(session, "刘敏坚")] == [s.id]  # moved, still found
+
+
+def test_an_archive_from_before_the_speaker_was_searched_is_refolded_on_upgrade(db_url: str) -> None:
+    """Migration 0012 clears the search texts; opening the archive refolds them and the index."""
+    engine = open_archive(db_url)
+    with sessions(engine)() as session:
+        [s] = archive_html(session, "http://a.cn/2.html", html_page("在全县驻村工作会议上的讲话", ["刘敏坚", *PARAS]))
+        session.commit()
+    with engine.begin() as conn:  # the archive as the release before left it
+        conn.execute(text("UPDATE speeches SET search_text = :old"), {"old": fold(s.title + "\n" + s.text)})
+        conn.execute(text("UPDATE alembic_version SET version_num = '0011'"))
+    engine.dispose()
+    engine = open_archive(db_url)
+    with sessions(engine)() as session:
+        assert [h.speech.id for h in search(session, "刘敏坚")] == [s.id]
+        assert [h.speech.id for h in search(session, PARAS[0][2:8])] == [s.id]
+    engine.dispose()
 
 
 def test_reclean_updates_speeches_in_place(session: Session) -> None:

@@ -159,6 +159,10 @@ def test_cli_runs_stats_group_and_reclean(crawled: str, cli) -> None:  # noqa: A
     reclean = run_cli(cli, "--db", crawled, "reclean")
     assert reclean.returncode == 0 and "0 speeches changed" in reclean.stdout
     assert json.loads(run_cli(cli, "--db", crawled, "stats", "--json").stdout) == stats
+    before = run_cli(cli, "--db", crawled, "search", "讲话", "--json").stdout
+    reindex = run_cli(cli, "--db", crawled, "reindex")
+    assert reindex.returncode == 0 and f"{stats['speeches']} speeches reindexed" in reindex.stdout
+    assert run_cli(cli, "--db", crawled, "search", "讲话", "--json").stdout == before
 
 
 def test_clean_command_offline(cli) -> None:  # noqa: ANN001
@@ -171,7 +175,7 @@ def test_clean_command_offline(cli) -> None:  # noqa: ANN001
     assert {"paywall.omitted", "paywall.truncated", "chrome.breadcrumb", "chrome.toc"} <= reasons
 
 
-COMMANDS = ["crawl", "clean", "reclean", "search", "export", "runs", "stats", "dedup", "group", "demo", "scheduler"]
+COMMANDS = ["crawl", "clean", "reclean", "search", "export", "runs", "stats", "dedup", "reindex", "group", "demo", "scheduler"]
 
 
 @pytest.mark.parametrize("command", [None, *COMMANDS])

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from archive import dedup, store
 from archive.db import open_archive, sessions
-from archive.models import Capture, DupGroup, Shingle, Speech
+from archive.models import Capture, DupGroup, Shingle, Speech, search_text_of
 from cleaners.chars import fold, script_of, to_traditional
 from tests.conftest import ROOT
 from tests.dedup.labelled import labelled_set, pairwise_scores, with_compilations
@@ -43,7 +43,7 @@ def put_speech(session: Session, n: int, text: str, truncated: bool, index: int 
     speech = Speech(capture_id=capture.id, source_id=source.id, index_in_page=index, site=f"site{n % 7}",
                     url=capture.canonical_url,
                     title=f"doc {n}", text=text, paragraphs=text.split("\n"), script=script_of(text),
-                    cleaner_version="test", search_text=fold(text), text_hash="", truncated=truncated,
+                    cleaner_version="test", search_text=search_text_of(f"doc {n}", text), text_hash="", truncated=truncated,
                     gaps=[{"after_para": text.count("\n") + 1, "kind": "paywall", "chars": None}] if truncated else [],
                     captured_at=capture.fetched_at)
     session.add(speech)

@@ -235,3 +235,25 @@ def test_a_hit_in_the_title_ranks_first(session: Session) -> None:
     session.commit()
     assert [h.speech.title for h in search(session, "改革")] == ["深化改革推进会上的讲话", "在全县工作会议上的讲话",
                                                                   "座谈会发言"]
+
+
+TEMPLATE = "{p}镇人民政府关于{y}年春耕备耕工作的通知:请各村认真贯彻执行,{p}镇将于{y}年底检查。"
+BLANKS = [("XX", "20XX"), ("××", "20××"), ("**", "20**"), ("＊＊", "20＊＊"), ("○○", "20--"), ("青山", "2023")]
+
+
+@pytest.mark.parametrize("on", [True, False], ids=["placeholders alike", "placeholders as written"])
+def test_template_texts_match_whatever_their_placeholder(session: Session, monkeypatch: pytest.MonkeyPatch,
+                                                          on: bool) -> None:
+    """With search_placeholders on, every spelling of a blank finds every template copy; off (and
+    reindexed), each finds only its own spelling. Both agree with the scan."""
+    monkeypatch.setenv("SPEECH_ARCHIVE_SEARCH_PLACEHOLDERS", "1" if on else "0")
+    ids = [put_speech(session, n, TEMPLATE.format(p=p, y=y), False).id for n, (p, y) in enumerate(BLANKS)]
+    session.commit()
+    assert fulltext.refold(session.connection()) == len(BLANKS)
+    session.commit()
+    templates, written = set(ids[:5]), {"XX镇": {ids[0]}, "××镇": {ids[1]}, "**镇": {ids[2], ids[3]},
+                                        "○○镇": {ids[4]}, "20--年": {ids[4]}, "20xx年": {ids[0]}}
+    for q, own in written.items():
+        assert set(found(session, q)) == scan(session, q) == (templates if on else own), q
+        assert set(found(session, q, order="date")) == (templates if on else own), q
+    assert found(session, "青山镇") == [ids[5]] and set(found(session, "春耕")) == set(ids)
