@@ -26,6 +26,8 @@ from archive.learn import site_boilerplate
 from archive.models import Capture, CrawlRun, DupGroup, Source, Speech, as_utc
 from archive.concordance import SORTS, concordance, to_csv
 from archive.search import ORDERS, Filters, QueryError, search
+from archive.trend import BY, PER, trend
+from archive.trend import to_csv as trend_csv
 from cleaners import CleanResult, PageError, SiteRules, clean_page
 from cleaners.content import not_html
 from crawler.encoding import decode_html
@@ -300,6 +302,31 @@ def search_cmd(ctx: click.Context, query: str, filters: Filters, limit: int, ord
             click.echo(f"#{s.id} {s.title} — {s.site} {s.speech_date or ''}\n    {h.snippet}")
     if not as_json:
         click.echo(f"{len(hits)} result(s)", err=True)
+
+
+@main.command("trend")
+@click.argument("terms", nargs=-1, required=True)
+@filter_options
+@click.option("--by", type=click.Choice(list(BY)), default="year", show_default=True, help="Period of each point.")
+@click.option("--per", type=click.Choice(PER), default="speeches", show_default=True,
+              help="speeches: % of the period's speeches using the term; 10k-chars: occurrences per 10,000 "
+                   "characters; count: speeches using it.")
+@click.option("--all-copies", is_flag=True, help="Count every copy of a speech, not only the canonical one.")
+@click.option("--csv", "csv_out", type=click.Path(dir_okay=False, path_type=Path), help="Write the table as CSV here.")
+@click.pass_context
+@user_errors
+def trend_cmd(ctx: click.Context, terms: tuple[str, ...], filters: Filters, by: str, per: str, all_copies: bool,
+              csv_out: Path | None) -> None:
+    """How much each TERM (a query: words, "phrases", OR, field terms) was used, period by period,
+    by speech date. Canonical copies only unless --all-copies, so reposts do not inflate a year."""
+    filters.canonical_only = not all_copies
+    t = trend(_session(ctx), list(terms), by, per, filters)
+    if csv_out:
+        write_atomic(csv_out, trend_csv(t, bom=True))
+    click.echo("\t".join([by, "speeches", *t.terms]))
+    for k, p in enumerate(t.periods):
+        click.echo("\t".join([p, str(t.totals[k]), *("-" if t.values[x][k] is None else f"{t.values[x][k]:g}" for x in t.terms)]))
+    click.echo(f"{per}; {t.undated} speech(es) without a speech date left out", err=True)
 
 
 @main.command("export")

@@ -29,8 +29,9 @@ from sqlalchemy import func, insert, select, text  # noqa: E402
 
 from archive import fulltext, store  # noqa: E402
 from archive.db import open_archive, sessions  # noqa: E402
-from archive.models import Speech  # noqa: E402
-from archive.search import facets, matching_ids, parse_query, rank_window, results  # noqa: E402
+from archive.models import Speech, search_text_of  # noqa: E402
+from archive.search import Filters, facets, matching_ids, parse_query, rank_window, results  # noqa: E402
+from archive.trend import trend  # noqa: E402
 from bench.dedup import generate  # noqa: E402
 from cleaners.chars import fold, script_of  # noqa: E402
 
@@ -57,7 +58,7 @@ def build(url: str, texts: list[str]) -> float:
                     batch.append(dict(id=i + 1, capture_id=capture.id, source_id=source.id, index_in_page=i,
                                       site=f"site{i % 40}", url=f"http://b.cn/{i}.html", title=title, text=t,
                                       paragraphs=t.split("\n"), script=script_of(t), cleaner_version="bench",
-                                      speech_date=f"{2000 + i % 25}-01-01", search_text=fold(title + "\n" + t),
+                                      speech_date=f"{2000 + i % 25}-01-01", search_text=search_text_of(title, t),
                                       text_hash=str(i), captured_at=now))
                 conn.execute(insert(Speech.__table__), batch)
                 fulltext.add(conn, [(b["id"], b["search_text"]) for b in batch])
@@ -95,8 +96,8 @@ def measure(url: str, queries: dict[str, list[str]]) -> None:
     scan_fn = "instr(search_text, :t) > 0" if dialect == "sqlite" else "strpos(search_text, :t) > 0"
     with sessions(engine)() as session:
         for kind, qs in queries.items():
-            page, by_date, facet, count, scan, recall_ok, matches = [], [], [], [], [], 0, []
-            for q in qs:
+            page, by_date, facet, count, scan, recall_ok, matches, trends = [], [], [], [], [], 0, [], []
+            for i, q in enumerate(qs):
                 query = parse_query(q)
                 ms, _ = timed(lambda: results(session, query, limit=20))
                 page.append(ms)
@@ -104,6 +105,9 @@ def measure(url: str, queries: dict[str, list[str]]) -> None:
                 by_date.append(ms)
                 ms, _ = timed(lambda: facets(session, query))
                 facet.append(ms)
+                pair = [q, qs[(i + 1) % len(qs)]]  # every copy: the generated archive has no groups
+                ms, _ = timed(lambda: trend(session, pair, filters=Filters()))
+                trends.append(ms)
                 ids_stmt = matching_ids(query, dialect)
                 ms, found = timed(lambda: set(session.scalars(ids_stmt)))
                 count.append(ms)
@@ -115,7 +119,7 @@ def measure(url: str, queries: dict[str, list[str]]) -> None:
             p = lambda xs, k: statistics.quantiles(xs, n=100)[k - 1] if len(xs) > 1 else xs[0]  # noqa: E731
             print(f"{dialect:<10} {kind:<9} {len(qs):>3} {statistics.median(matches):>8.0f} "
                   f"{p(page, 50):>7.1f} {p(page, 95):>7.1f} {p(by_date, 50):>7.1f} {p(by_date, 95):>7.1f} "
-                  f"{p(facet, 95):>8.1f} {p(count, 50):>8.1f} {p(count, 95):>8.1f} "
+                  f"{p(facet, 95):>8.1f} {p(trends, 95):>7.1f} {p(count, 50):>8.1f} {p(count, 95):>8.1f} "
                   f"{p(scan, 50):>7.0f} {p(scan, 95):>7.0f} {recall_ok:>4}/{len(qs)}")
     engine.dispose()
 
@@ -136,9 +140,9 @@ def main() -> None:
     urls = {"sqlite": f"sqlite:///{args.workdir / f'archive-{args.speeches}.sqlite3'}",
             "postgresql": f"{PG}?options=-csearch_path%3Dsearch_bench_{args.speeches}"}
     print(f"{'backend':<10} {'query':<9} {'n':>3} {'matches':>8} {'page50':>7} {'page95':>7} {'date50':>7} "
-          f"{'date95':>7} {'facets95':>8} {'all50':>8} {'all95':>8} {'scan50':>7} {'scan95':>7} {'same as scan':>12}")
+          f"{'date95':>7} {'facets95':>8} {'trend95':>7} {'all50':>8} {'all95':>8} {'scan50':>7} {'scan95':>7} {'same as scan':>12}")
     print(f"(ms; page = first 20 by relevance, ranked among the newest {rank_window()} matches; date = first 20 by "
-          "date; facets = counts by site/year/speaker; all = every matching id; scan = instr/strpos over all rows)")
+          "date; facets = counts by site/year/speaker; trend = two terms by year; all = every matching id; scan = instr/strpos over all rows)")
     for backend in args.backends.split(","):
         if backend == "postgresql":
             admin = open_archive(PG, migrate=False)

@@ -149,7 +149,7 @@ def test_recrawl_stores_nothing_twice(crawled: str, cli, demo_site, db: Session)
     assert len(db.scalars(select(Speech)).all()) == before
 
 
-def test_cli_runs_stats_group_and_reclean(crawled: str, cli) -> None:  # noqa: ANN001
+def test_cli_runs_stats_group_and_reclean(crawled: str, cli, tmp_path: Path) -> None:  # noqa: ANN001
     runs = run_cli(cli, "--db", crawled, "runs")
     assert runs.returncode == 0 and "finished" in runs.stdout
     stats = json.loads(run_cli(cli, "--db", crawled, "stats", "--json").stdout)
@@ -163,6 +163,12 @@ def test_cli_runs_stats_group_and_reclean(crawled: str, cli) -> None:  # noqa: A
     reindex = run_cli(cli, "--db", crawled, "reindex")
     assert reindex.returncode == 0 and f"{stats['speeches']} speeches reindexed" in reindex.stdout
     assert run_cli(cli, "--db", crawled, "search", "讲话", "--json").stdout == before
+    table = run_cli(cli, "--db", crawled, "trend", "驻村", "--per", "count", "--all-copies", "--csv", str(tmp_path / "t.csv"))
+    assert table.returncode == 0 and table.stdout.splitlines()[0] == "year\tspeeches\t驻村", table.stderr
+    assert sum(int(r.split(",")[-1]) for r in (tmp_path / "t.csv").read_text(encoding="utf-8-sig").splitlines()[1:]) == \
+        sum(float(line.split("\t")[2]) for line in table.stdout.splitlines()[1:] if line.split("\t")[2] != "-")
+    wrong = run_cli(cli, "--db", crawled, "trend", "驻村", "--per", "pages")
+    assert wrong.returncode == 2 and "'--per'" in wrong.stderr
 
 
 def test_clean_command_offline(cli) -> None:  # noqa: ANN001
@@ -175,7 +181,7 @@ def test_clean_command_offline(cli) -> None:  # noqa: ANN001
     assert {"paywall.omitted", "paywall.truncated", "chrome.breadcrumb", "chrome.toc"} <= reasons
 
 
-COMMANDS = ["crawl", "clean", "reclean", "search", "export", "runs", "stats", "dedup", "reindex", "group", "demo", "scheduler"]
+COMMANDS = ["crawl", "clean", "reclean", "search", "export", "runs", "stats", "dedup", "reindex", "trend", "group", "demo", "scheduler"]
 
 
 @pytest.mark.parametrize("command", [None, *COMMANDS])

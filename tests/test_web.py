@@ -259,3 +259,40 @@ def test_runs_page_says_why_a_run_is_degraded(tmp_path: Path) -> None:
     assert "newsite" in page and "degraded" in page and "robots.txt forbade 5 of 12 requests" in page
     assert runs == [{**runs[0], "source": "newsite", "status": "degraded",
                      "degraded": "no speech archived: robots.txt forbade 5 of 12 requests"}]
+
+
+def test_browser_trend_chart_draws_each_term_and_links_each_point_to_its_speeches(tmp_path: Path, browser) -> None:  # noqa: ANN001
+    """Five speeches over 2005–2008 (none in 2007): one line per term, broken at 2007; the 2006
+    point of 干部 leads to the one 2006 speech that uses it; the numbers come as CSV too."""
+    from tests.dedup.labelled import labelled_set
+
+    originals = {d.base: d.text for d in labelled_set() if d.kind == "original"}
+    url = f"sqlite:///{tmp_path / 'a.sqlite3'}"
+    engine = open_archive(url)
+    with sessions(engine)() as session:
+        for n, (base, date) in enumerate([(0, "2005年3月1日"), (1, "2005年9月8日"), (9, "2006年4月2日"),
+                                          (2, "2006年7月1日"), (3, "2008年1月5日")]):
+            archive_html(session, f"http://a.cn/{n}.html",
+                         html_page(f"在全县工作会议上的讲话之{n}", ["刘敏坚", f"({date})", *originals[base].split("\n")]))
+    engine.dispose()
+    with serving(url) as base_url:
+        page = browser.new_page(java_script_enabled=False)
+        page.goto(base_url + "/trend")
+        page.fill("input[name=terms]", "干部, 发展")
+        page.click("button[type=submit]")
+        assert page.locator("svg.chart g.series").count() == 2
+        assert page.locator('g.series[data-term="干部"] polyline').count() == 2  # 2005–2006, then 2008
+        assert page.locator('g.series[data-term="干部"] circle').count() == 3
+        labels = page.locator("svg.chart text").all_text_contents()
+        assert {"2005", "2006", "2007", "2008", "% of speeches 使用比例"} <= set(labels)
+        rows = page.locator("table.numbers tr").all_inner_texts()
+        assert [r.split("\t") for r in rows[1:]] == [["2005", "2", "100", "100"], ["2006", "2", "50", "100"],
+                                                     ["2007", "0", "–", "–"], ["2008", "1", "100", "100"]]
+        page.screenshot(path=SHOTS / "trend.png", full_page=True)
+        status, headers, body = get(base_url, page.get_attribute("a[href^='/api/trend']", "href"))
+        assert status == 200 and "text/csv" in headers["content-type"]
+        assert body.decode("utf-8-sig").splitlines()[2] == "2006,2,50.0,100.0,1,2"
+        page.locator('g.series[data-term="干部"] a').nth(1).click()
+        assert page.inner_text("#total").startswith("1 speeches")
+        assert "2006" in page.inner_text("ol.hits")
+        page.close()

@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
@@ -37,6 +38,9 @@ from archive.models import Capture, DupGroup, Speech
 from archive.search import HIT_END, HIT_START, ORDERS, Filters, QueryError, facets, parse_query, rank_window, search
 from archive.search import Query as SearchQuery
 from archive.store import raw_body
+from archive.trend import BY, PER, Trend, trend
+from archive.trend import to_csv as trend_csv
+from web.chart import line_chart
 
 PER_PAGE = 20
 RUNS_SHOWN = 100
@@ -195,7 +199,37 @@ def create_app(db_url: str | None = None) -> FastAPI:
         return TEMPLATES.TemplateResponse(request, "concordance.html", {"p": p, "lines": lines, "width": width,
                                                                         "sort": sort, "sorts": SORTS})
 
+    def run_trend(session: Session, p: SearchParams, terms: str, by: str, per: str, all_copies: bool) -> Trend:
+        p.filters.canonical_only = not all_copies
+        return trend(session, split_terms(terms), by, per, p.filters)
+
+    @app.get("/trend", response_class=HTMLResponse, include_in_schema=False)
+    def trend_page(request: Request, session: Db, p: Params, terms: str = "", by: str = "year",
+                   per: str = "speeches", all_copies: bool = False) -> Response:
+        context: dict = {"p": p, "terms": terms, "by": by, "per": per, "all_copies": all_copies, "bys": list(BY),
+                         "pers": PER}
+        if terms.strip():
+            t = run_trend(session, p, terms, by, per, all_copies)
+            context.update(t=t, chart=line_chart(t, lambda term, period: "/" + p.url(
+                q=term, **{"from": period, "to": period, "canonical": None if all_copies else "true"})),
+                csv="/api/trend" + p.url(terms=terms, by=by, per=per, all_copies="true" if all_copies else None,
+                                         format="csv"))
+        return TEMPLATES.TemplateResponse(request, "trend.html", context)
+
     # ---- JSON API ----------------------------------------------------------------------------
+
+    @app.get("/api/trend", summary="Each term's use per year or month (JSON, or CSV with format=csv)")
+    def api_trend(session: Db, p: Params, terms: str, by: str = "year", per: str = "speeches",
+                  all_copies: bool = False, format: str = "json") -> Response:
+        """``terms``: queries separated by commas; by speech date; canonical copies only unless ``all_copies``."""
+        if format not in ("json", "csv"):
+            raise QueryError("format must be json or csv")
+        t = run_trend(session, p, terms, by, per, all_copies)
+        if format == "csv":
+            return Response(trend_csv(t, bom=True), media_type="text/csv; charset=utf-8",
+                            headers={"Content-Disposition": 'attachment; filename="trend.csv"'})
+        return JSONResponse({"terms": t.terms, "by": t.by, "per": t.per, "periods": t.periods, "totals": t.totals,
+                             "values": t.values, "matches": t.matches, "undated": t.undated})
 
     @app.get("/api/search", summary="Speeches containing the query, with facet counts")
     def api_search(session: Db, p: Params) -> dict:
@@ -301,6 +335,11 @@ def sanitised(html: str) -> str:
             if el.tag == "a" and "href" in el.attrib and not web_link(el.get("href")):
                 del el.attrib["href"]
     return lxml.html.tostring(root, encoding="unicode")
+
+
+def split_terms(terms: str) -> list[str]:
+    """The trend form's terms: queries separated by commas (either width)."""
+    return [t for t in re.split(r"[,，]", terms) if t.strip()]
 
 
 def _summary(s: Speech) -> dict:
