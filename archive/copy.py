@@ -31,9 +31,10 @@ def copy_archive(source_url: str, target_url: str, progress: Progress | None = N
         with source.connect() as read, target.begin() as write:
             _require_empty(write, target)
             copied = {}
-            with fulltext.bulk_load(write):
+            index = fulltext.index_for(write.dialect.name)
+            with index.bulk_load(write):
                 for table in Base.metadata.sorted_tables:  # referenced tables first
-                    copied[table.name] = _copy_table(read, write, table, batch, progress)
+                    copied[table.name] = _copy_table(read, write, table, batch, progress, index)
             if write.dialect.name == "postgresql":
                 _advance_sequences(write)
         return copied
@@ -49,7 +50,8 @@ def _require_empty(conn: Connection, engine: Engine) -> None:
                                "copy into a new, empty archive (ids are kept, so they cannot be merged)")
 
 
-def _copy_table(read: Connection, write: Connection, table: Table, batch: int, progress: Progress | None) -> int:
+def _copy_table(read: Connection, write: Connection, table: Table, batch: int, progress: Progress | None,
+                index: fulltext.Index) -> int:
     total = read.scalar(select(func.count()).select_from(table)) or 0
     stamps = [c.name for c in table.columns if isinstance(c.type, DateTime)]
     rows = read.execute(select(table).order_by(*table.primary_key.columns).execution_options(yield_per=batch))
@@ -58,7 +60,7 @@ def _copy_table(read: Connection, write: Connection, table: Table, batch: int, p
         values = [_utc(dict(row), stamps) for row in chunk]
         write.execute(insert(table), values)
         if table is Speech.__table__:
-            fulltext.add(write, [(v["id"], v["search_text"]) for v in values])
+            index.add(write, [(v["id"], v["search_text"]) for v in values])
         done += len(values)
         if progress:
             progress(f"copying {table.name}", done, total)

@@ -11,8 +11,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-import archive.fulltext  # noqa: F401 - registers the ORM events that keep the full-text index current
 import settings
+from archive import fulltext
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 MIGRATION_LOCK = 0x5A_4D_16  # PostgreSQL advisory lock key held while the schema is migrated
@@ -90,7 +90,7 @@ def _regroup_if_ungrouped(conn: Connection) -> None:
 def _refold_if_cleared(conn: Connection) -> None:
     """After a migration that cleared the search texts (a new form), refold them with today's code."""
     if conn.scalar(text("SELECT 1 FROM speeches WHERE search_text = '' LIMIT 1")):
-        archive.fulltext.refold(conn)
+        fulltext.refold(conn)
 
 
 def open_archive(url: str | None = None, migrate: bool = True, writer: bool = False) -> Engine:
@@ -98,6 +98,7 @@ def open_archive(url: str | None = None, migrate: bool = True, writer: bool = Fa
 
     ``writer`` is for processes that archive while others may too (crawlers, reclean, dedup); readers
     such as search and export leave it off so they never hold SQLite's write lock."""
+    fulltext.follow_speeches()
     url = url or str(settings.get("db"))
     try:
         parsed = make_url(url)

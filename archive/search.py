@@ -26,8 +26,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import (Float, Integer, Select, String, and_, case, cast, column, false, func, literal, not_, or_, select,
-                        table, true)
+from sqlalchemy import Select, String, and_, case, false, func, literal, not_, or_, select, true
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -150,35 +149,13 @@ def apply_filters(stmt: Select, filters: Filters) -> Select:
 
 
 ORDERS = ("relevance", "date")
-FTS = table("speech_grams", column("rowid", Integer), column("rank", Float), column("speech_grams"))
 
 
-@dataclass
-class _Matching:
-    stmt: Select  # SELECT of the matching speeches
-    rank: ColumnElement  # lower is better
-    newest_first: ColumnElement  # the order the index can deliver matches in, newest first, without sorting
-
-
-def _matching(query: Query, dialect: str) -> _Matching:
+def _matching(query: Query, dialect: str) -> fulltext.Matching:
     if not query.groups:  # field terms alone: no index to ask, nothing to rank by
-        return _Matching(select(Speech).where(*_in_fields(query)), literal(0), Speech.id.desc())
-    matched = _matching_words(query, dialect)
-    return _Matching(matched.stmt.where(*_in_fields(query)), matched.rank, matched.newest_first)
-
-
-def _matching_words(query: Query, dialect: str) -> _Matching:
-    if dialect == "sqlite":
-        stmt = (select(Speech).select_from(FTS).join(Speech, Speech.id == FTS.c.rowid)
-                .where(FTS.c.speech_grams.op("MATCH")(fulltext.fts_match(query.groups, query.excluded))))
-        return _Matching(stmt, FTS.c.rank, FTS.c.rowid.desc())  # rank: FTS5's bm25, negative
-    stmt = select(Speech).where(and_(*[or_(*[fulltext.pg_condition(t) for t in g]) for g in query.groups]))
-    if query.excluded:
-        stmt = stmt.where(not_(or_(*[fulltext.pg_condition(t) for t in query.excluded])))
-    # relevance: the share of the text the query's terms cover, most first
-    covered = sum(func.length(Speech.search_text) - func.length(func.replace(Speech.search_text, t, ""))
-                  for t in query.terms)
-    return _Matching(stmt, -cast(covered, Float) / cast(func.length(Speech.search_text) + 1, Float), Speech.id.desc())
+        return fulltext.Matching(select(Speech).where(*_in_fields(query)), literal(0), Speech.id.desc())
+    matched = fulltext.index_for(dialect).matching(query.groups, query.excluded)
+    return fulltext.Matching(matched.stmt.where(*_in_fields(query)), matched.rank, matched.newest_first)
 
 
 def matching_ids(query: Query, dialect: str) -> Select:
@@ -223,7 +200,7 @@ def _walk(query: Query, dialect: str, filters: Filters, limit: int, offset: int)
     own; PostgreSQL's misjudges the substring test as rare and sorts a full scan instead, so there
     the walk is spelled out: the newest ``WALK_ROWS`` speeches, then the test (``results`` falls
     back to the index's plan when they hold less than the page)."""
-    if dialect != "postgresql":
+    if fulltext.index_for(dialect).walks_dates_itself:
         return apply_filters(select(Speech).where(_contains(query)), filters).order_by(*_by_date()).limit(limit).offset(offset)
     newest = apply_filters(select(Speech), filters).order_by(*_by_date()).limit(WALK_ROWS).subquery("newest")
     walked = aliased(Speech, newest)
@@ -319,7 +296,7 @@ def results(session: Session, query: Query, filters: Filters | None = None, orde
     dialect = session.get_bind().dialect.name
     if order == "date" and walks_dates(session, query, filters, limit, offset):
         page = list(session.scalars(build_search(query, dialect, filters, order, limit, offset, walk_dates=True)))
-        if len(page) == limit or dialect != "postgresql":  # a bounded walk that came up short proves nothing
+        if len(page) == limit or fulltext.index_for(dialect).walks_dates_itself:  # a bounded walk that came up short proves nothing
             return page
     return list(session.scalars(build_search(query, dialect, filters, order, limit, offset)))
 

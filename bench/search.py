@@ -50,7 +50,8 @@ def build(url: str, texts: list[str]) -> float:
                                 headers={}, encoding="utf-8", body=b"<html></html>", fetched_at=now)
         capture = store.save_capture(session, source, None, fetched)
         conn = session.connection()
-        with fulltext.bulk_load(conn):
+        index = fulltext.index_for(conn.dialect.name)
+        with index.bulk_load(conn):
             for start in range(0, len(texts), 2000):
                 batch = []
                 for i, t in enumerate(texts[start:start + 2000], start):
@@ -61,7 +62,7 @@ def build(url: str, texts: list[str]) -> float:
                                       speech_date=f"{2000 + i % 25}-01-01", search_text=search_text_of(title, t),
                                       text_hash=str(i), captured_at=now))
                 conn.execute(insert(Speech.__table__), batch)
-                fulltext.add(conn, [(b["id"], b["search_text"]) for b in batch])
+                index.add(conn, [(b["id"], b["search_text"]) for b in batch])
                 print(f"\r  indexed {start + len(batch)}", end="", file=sys.stderr)
         session.commit()
         if engine.dialect.name == "postgresql":

@@ -252,8 +252,10 @@ def test_two_crawls_of_one_source_never_run_at_once(db_url: str, tmp_path: Path,
         while not archived(db_url):
             assert first.poll() is None and time.monotonic() < deadline, "the first crawl archived nothing"
             time.sleep(0.2)
+        site.delay = 3  # the first crawl is surely still running while the second starts
         second = run_cli(cli, "--db", db_url, "crawl", str(source))
         assert second.returncode == 2 and "changing is already being crawled" in second.stderr
+        site.delay = 0
         assert first.wait(timeout=120) == 0
         again = run_cli(cli, "--db", db_url, "crawl", str(source))  # the lease went with the first crawl
     assert again.returncode == 0, again.stderr

@@ -1,5 +1,7 @@
 """PostgreSQL: look grams up through the GIN index only (a function the planner cannot seq-scan through)
 
+A SQL function with a SET clause is never inlined, so the settings hold inside it alone.
+
 Revision ID: 0005
 Revises: 0004
 Create Date: 2026-11-23
@@ -13,11 +15,11 @@ depends_on = None
 
 
 def upgrade() -> None:
-    from archive import fulltext
-
-    conn = op.get_bind()
-    if conn.dialect.name == "postgresql":
-        fulltext.create_lookup(conn)
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute("""
+            CREATE OR REPLACE FUNCTION speech_ids_with(wanted text[]) RETURNS SETOF integer
+            LANGUAGE sql STABLE SET enable_seqscan = off SET enable_indexscan = off ROWS 5000
+            AS $$ SELECT speech_id FROM speech_grams WHERE grams @> wanted $$""")
 
 
 def downgrade() -> None:

@@ -1,0 +1,85 @@
+"""SQLite's full-text index: an FTS5 table of character bigrams.
+
+``speech_grams`` (contentless) holds each speech as the sequence of its character bigrams, each
+written as eight ASCII letters (two base-36 code points) so no tokenizer splits or folds them. A
+term of two or more characters is the FTS5 phrase of its overlapping bigrams — consecutive
+positions, so exactly a substring; a one-character term is a prefix query on its code (FTS5 keeps
+an index of 4-character prefixes). The last character of a text is followed by an end mark so it
+has a bigram too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+
+from sqlalchemy import Connection, Float, Integer, column, select, table, text
+
+from archive.fulltext.base import Matching
+from archive.models import Speech
+
+END = "\x03"  # follows the last character, so a one-character prefix query finds it there too
+_DIGITS = "0123456789abcdefghijklmnopqrstuvwxyz"
+FTS = table("speech_grams", column("rowid", Integer), column("rank", Float), column("speech_grams"))
+
+
+def _code(ch: str) -> str:
+    """Four base-36 digits: every code point up to U+10FFFF fits (36**4 > 0x110000)."""
+    n = ord(ch)
+    out = ""
+    for _ in range(4):
+        n, digit = divmod(n, 36)
+        out = _DIGITS[digit] + out
+    return out
+
+
+def document(search_text: str) -> str:
+    codes = [_code(c) for c in search_text + END]
+    return " ".join(a + b for a, b in zip(codes, codes[1:], strict=False))
+
+
+def term_query(term: str) -> str:
+    """The FTS5 query for one folded term."""
+    if len(term) == 1:
+        return f"{_code(term)}*"
+    codes = [_code(c) for c in term]
+    return '"' + " ".join(a + b for a, b in zip(codes, codes[1:], strict=False)) + '"'
+
+
+def match_expression(groups: list[list[str]], excluded: list[str]) -> str:
+    """An AND of ORs minus the excluded terms, in FTS5 query syntax."""
+    expr = " AND ".join("(" + " OR ".join(term_query(t) for t in group) + ")" for group in groups)
+    if excluded:
+        expr = f"({expr}) NOT (" + " OR ".join(term_query(t) for t in excluded) + ")"
+    return expr
+
+
+class SqliteIndex:
+    name = "sqlite"
+    walks_dates_itself = True  # the planner walks the date index, testing each speech, on its own
+
+    def add(self, conn: Connection, rows: Iterable[tuple[int, str]]) -> None:
+        rows = list(rows)
+        if rows:
+            conn.execute(text("INSERT INTO speech_grams(rowid, grams) VALUES (:id, :doc)"),
+                         [{"id": i, "doc": document(t)} for i, t in rows])
+
+    def remove(self, conn: Connection, speech_id: int, old_search_text: str) -> None:
+        """FTS5's contentless delete needs exactly the text that was indexed."""
+        conn.execute(text("INSERT INTO speech_grams(speech_grams, rowid, grams) VALUES ('delete', :id, :doc)"),
+                     {"id": speech_id, "doc": document(old_search_text)})
+
+    def clear(self, conn: Connection) -> None:
+        conn.execute(text("INSERT INTO speech_grams(speech_grams) VALUES ('delete-all')"))
+
+    @contextmanager
+    def bulk_load(self, conn: Connection) -> Iterator[None]:
+        yield  # FTS5 merges its segments as it goes: nothing to gain
+
+    def matching(self, groups: list[list[str]], excluded: list[str]) -> Matching:
+        stmt = (select(Speech).select_from(FTS).join(Speech, Speech.id == FTS.c.rowid)
+                .where(FTS.c.speech_grams.op("MATCH")(match_expression(groups, excluded))))
+        return Matching(stmt, FTS.c.rank, FTS.c.rowid.desc())  # rank: FTS5's bm25, negative
+
+
+INDEX = SqliteIndex()
