@@ -20,11 +20,11 @@ import io
 import re
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, Integer, cast, func, not_, select
+from sqlalchemy import ColumnElement, Integer, cast, func, literal, not_, select
 from sqlalchemy.orm import Session
 
 from archive.models import Speech
-from archive.search import Filters, QueryError, apply_filters, matching_ids, parse_query
+from archive.search import Filters, QueryError, apply_filters, index_ids, parse_query
 
 BY = {"year": 4, "month": 7}  # a period is this many leading characters of the ISO speech date
 PER = ("speeches", "10k-chars", "count")
@@ -82,19 +82,22 @@ def trend(session: Session, terms: list[str], by: str = "year", per: str = "spee
     period = func.substr(Speech.speech_date, 1, BY[by]).label("period")
     shape = _PERIOD[by]
     totals: dict[str, tuple[int, int]] = {}
-    for p, n, chars in session.execute(
-            apply_filters(select(period, func.count(), func.sum(func.length(Speech.search_text)))
-                          .where(_dated(by)), filters).group_by(period)):
+    # characters only when asked: summing every text's length reads every text (seconds at 100k)
+    chars = func.sum(func.length(Speech.search_text)) if per == "10k-chars" else literal(0)
+    for p, n, held in session.execute(apply_filters(select(period, func.count(), chars).where(_dated(by)), filters)
+                                      .group_by(period)):
         if shape.fullmatch(p or ""):
-            totals[p] = (n, chars or 0)
+            totals[p] = (n, held or 0)
     undated = session.scalar(apply_filters(select(func.count()).select_from(Speech).where(not_(_dated(by))), filters))
     periods = _periods(min(totals), max(totals), by) if totals else []
     matches: dict[str, list[int]] = {}
     values: dict[str, list[float | None]] = {}
     for term, query in queries.items():
         columns = [period, func.count()] + ([func.sum(_occurrences(query.terms))] if per == "10k-chars" else [])
-        stmt = apply_filters(select(*columns).where(_dated(by), Speech.id.in_(matching_ids(query, dialect))),
-                             filters).group_by(period)
+        # "id + 0": SQLite then reads the dates from the date index, which covers them, instead of
+        # each matching row (whose texts lie on overflow pages): 566 → 107 ms for a word in 85,000
+        matched = (Speech.id + 0).in_(index_ids(query, dialect))
+        stmt = apply_filters(select(*columns).where(_dated(by), matched), filters).group_by(period)
         found = {row[0]: row[1:] for row in session.execute(stmt)}
         matches[term] = [found.get(p, (0,))[0] for p in periods]
         values[term] = [_value(per, found.get(p), totals.get(p)) for p in periods]

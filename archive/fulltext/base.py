@@ -35,3 +35,6 @@ class Index(Protocol):
 
     def matching(self, groups: list[list[str]], excluded: list[str]) -> Matching:
         """The speeches holding a term of every group and none of ``excluded`` (folded terms)."""
+
+    def ids(self, groups: list[list[str]], excluded: list[str]) -> Select:
+        """Their ids alone, read from the index where it can give them (counts, trends, exports)."""

@@ -14,7 +14,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 
-from sqlalchemy import Column, Connection, Float, Integer, MetaData, Table, Text, and_, cast, func, not_, or_, select, text
+from sqlalchemy import (Column, Connection, Float, Integer, MetaData, Select, Table, Text, and_, cast, func, not_, or_,
+                        select, text)
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -74,6 +75,9 @@ class PostgresIndex:
         text_ = Speech.search_text
         covered = sum(func.length(text_) - func.length(func.replace(text_, t, "")) for g in groups for t in g)
         return Matching(stmt, -cast(covered, Float) / cast(func.length(text_) + 1, Float), Speech.id.desc())
+
+    def ids(self, groups: list[list[str]], excluded: list[str]) -> Select:
+        return self.matching(groups, excluded).stmt.with_only_columns(Speech.id)
 
 
 INDEX = PostgresIndex()
