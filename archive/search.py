@@ -266,9 +266,11 @@ class Facets:
 
 def facets(session: Session, query: Query, filters: Filters | None = None, top: int = 15) -> Facets:
     """Counts of all matches by site, year and speaker, from one grouped query."""
-    stmt = _matching(query, session.get_bind().dialect.name).stmt
     year = func.substr(func.coalesce(Speech.speech_date, Speech.publish_date), 1, 4)
-    stmt = apply_filters(stmt, filters or Filters()).with_only_columns(Speech.site, year, Speech.speaker, func.count())
+    # the index's ids, and "id + 0" so SQLite reads the four columns from ix_speeches_facets (migration
+    # 0013) instead of each matching row: 864 → 88 ms for a word in 85,000 of 100,000 speeches
+    matched = (Speech.id + 0).in_(index_ids(query, session.get_bind().dialect.name))
+    stmt = apply_filters(select(Speech.site, year, Speech.speaker, func.count()).where(matched), filters or Filters())
     counts: dict[str, Counter] = {"site": Counter(), "year": Counter(), "speaker": Counter()}
     total = 0
     for site, yr, speaker, n in session.execute(stmt.group_by(Speech.site, year, Speech.speaker)):
