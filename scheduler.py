@@ -160,7 +160,7 @@ def copy_jobs(source_url: str, target_url: str) -> int:
 @contextmanager
 def job_store(db_url: str) -> Iterator[BaseScheduler]:
     """The archive's jobs, editable without running them (the ``schedule`` commands)."""
-    scheduler = build_scheduler(db_url, BackgroundScheduler)
+    scheduler = build_scheduler(db_url)
     scheduler.start(paused=True)
     try:
         yield scheduler

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from archive import warc
 from archive.models import Capture, DupGroup, Speech, as_utc
-from archive.search import Filters, Query, apply_filters, matching_ids, parse_query
+from archive.search import Filters, Query, apply_filters, index_ids, parse_query
 from archive.segment import require_segmenter, segmenter
 from cleaners.chars import to_simplified
 
@@ -88,7 +88,7 @@ def rows(session: Session, filters: Filters | None = None, batch: int = 500,
     stmt = apply_filters(select(*columns, DupGroup.canonical_id, DupGroup.reconstruction)
                          .outerjoin(DupGroup, DupGroup.id == Speech.group_id), filters or Filters()).order_by(Speech.id)
     if query is not None:
-        stmt = stmt.where(Speech.id.in_(matching_ids(query, session.get_bind().dialect.name)))
+        stmt = stmt.where(Speech.id.in_(index_ids(query, session.get_bind().dialect.name)))
     for record in session.execute(stmt.execution_options(yield_per=batch)).mappings():
         row = {name: record[name] for name in _SPEECH_COLUMNS}
         canonical = record["canonical_id"] == row["id"]
@@ -163,7 +163,7 @@ class ExportResult:
 def _matching(session: Session, filters: Filters, query: Query | None, column) -> Select:  # noqa: ANN001
     """``column`` (of Speech) of the speeches passing ``filters`` and containing ``query``."""
     stmt = apply_filters(select(column), filters)
-    return stmt if query is None else stmt.where(Speech.id.in_(matching_ids(query, session.get_bind().dialect.name)))
+    return stmt if query is None else stmt.where(Speech.id.in_(index_ids(query, session.get_bind().dialect.name)))
 
 
 def captures(session: Session, filters: Filters, query: Query | None, batch: int = 200) -> Iterator[Capture]:
