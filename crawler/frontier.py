@@ -39,7 +39,7 @@ from scrapy_redis.dupefilter import RFPDupeFilter
 from sqlalchemy import select
 
 import settings as app_settings
-from archive import health
+from archive import health, store
 from archive.db import open_archive, sessions
 from archive.models import CrawlRun, Source
 
@@ -48,6 +48,7 @@ log = logging.getLogger(__name__)
 PREFIX = "speech-archive"
 BOARD = f"{PREFIX}:runs"  # hash: run key -> source (name or path) of every crawl in progress
 RUN_OVER = "shared run over"  # the close reason of a process that joined a run as it ended
+JUDGED_SECONDS = 7 * 24 * 3600  # long enough for any straggling process to close its part
 BUSY_SECONDS = 30  # a process that downloaded nothing for this long no longer holds the others back
 
 
@@ -64,6 +65,11 @@ class RunKeys:
     @property
     def seen(self) -> str:
         return f"{PREFIX}:{self.run}:seen"
+
+    @property
+    def judged(self) -> str:
+        """Outlives the run's other keys (see ``JUDGED_SECONDS``), named apart so that no pattern of them matches it."""
+        return f"{PREFIX}-judged:{self.run}"
 
     def busy(self, worker: str = "*") -> str:
         return f"{PREFIX}:{self.run}:busy:{worker}"
@@ -248,30 +254,38 @@ class SharedCrawl:
             raise DontCloseSpider
 
     def closed(self, spider: Spider, reason: str) -> None:
-        """The last process out ends the run, unless it was stopped (SIGTERM): then the run waits to resume."""
+        """The last process out ends the run, unless it was stopped (SIGTERM): then the run waits to resume.
+        Once the run has ended, every process closing a part of it offers to judge it."""
         self.client.delete(self.keys.busy(self.worker))
-        if reason != "shutdown" and not self.others_busy() and finish(self.client, self.keys.run):
+        if reason == "shutdown":
+            return
+        if not self.others_busy() and finish(self.client, self.keys.run):
             spider.logger.info("shared crawl %s finished", self.keys.run)
-            judge_crawl(self.db_url, spider.source.name, self.keys.run)
+        if not self.client.hexists(BOARD, self.keys.run):
+            judge_crawl(self.client, self.db_url, spider.source.name, self.keys.run)
 
 
-def judge_crawl(db_url: str, source: str, run: str, wait: float = 30) -> list[str]:
-    """Judge a finished shared crawl as one crawl: its processes' runs together against the source's
-    history (each process did only a part, so no one of them can be judged alone)."""
+def judge_crawl(client: Redis, db_url: str, source: str, run: str) -> list[str]:
+    """Judge an ended shared crawl as one crawl: its processes' runs together against the source's
+    history (each process did only a part, so no one of them can be judged alone).
+
+    Each process closes its own part before it calls this, so the last part to close sees every part
+    closed and judges; a Redis claim makes sure it is judged once. A part whose process died on this
+    host is closed here; one that died on another host stays open until that host's next crawl of
+    the source, and the crawl is judged then by nobody (its figures stay in the history)."""
     engine = open_archive(db_url, writer=True)
     try:
-        deadline = time.monotonic() + wait
-        while True:
-            with sessions(engine).begin() as session:
-                recent = session.scalars(select(CrawlRun).join(Source).where(Source.name == source)
-                                         .order_by(CrawlRun.id.desc()).limit(500))
-                runs = [r for r in recent if (r.stats or {}).get("shared_run") == run]
-                # the others close a moment after they stop downloading; a dead one stays "running"
-                if (runs and all(r.status != "running" for r in runs)) or time.monotonic() > deadline:
-                    done = [r for r in runs if r.status == "finished"]
-                    reasons = health.judge(session, done) if done else []
-                    break
-            time.sleep(0.5)
+        with sessions(engine).begin() as session:
+            src = session.scalar(select(Source).where(Source.name == source))
+            store.close_dead_runs(session, src)
+            recent = session.scalars(select(CrawlRun).where(CrawlRun.source_id == src.id)
+                                     .order_by(CrawlRun.id.desc()).limit(500))
+            runs = [r for r in recent if (r.stats or {}).get("shared_run") == run]
+            if any(r.status == "running" for r in runs) or not client.set(RunKeys(run).judged, 1, nx=True,
+                                                                          ex=JUDGED_SECONDS):
+                return []  # a part still open judges when it closes; or another process judged
+            done = [r for r in runs if r.status == "finished"]
+            reasons = health.judge(session, done) if done else []
         if reasons:
             health.alert_degraded(source, done, reasons)
         return reasons

@@ -16,14 +16,17 @@ from redis import Redis
 from scrapy import Request
 from sqlalchemy import select
 
+from archive import store
 from archive.db import open_archive, sessions
-from archive.models import DupGroup, Speech
+from archive.models import CrawlRun, DupGroup, Speech
 from crawler import frontier
 from tests.changing_site import ChangingSite
 from tests.conftest import crawl_runs, free_port, pg_schema
 
 ROOT = Path(__file__).resolve().parent.parent
-REDIS_URL = "redis://127.0.0.1:6379/15"  # a database of its own, emptied around each test
+# a database of its own per pytest-xdist worker (15, 14, ...), emptied around each test: tests on
+# other workers must not empty it under a shared crawl in progress
+REDIS_URL = f"redis://127.0.0.1:6379/{15 - int(os.environ.get('PYTEST_XDIST_WORKER', 'gw0').removeprefix('gw'))}"
 
 
 @pytest.fixture
@@ -79,6 +82,7 @@ def test_workers_share_one_crawl_each_page_fetched_once_each_speech_archived_onc
             for n in range(articles, articles + 5):
                 site.add_article(n, layout="app")
             shared_crawl(cli, db_url, source, redis)
+            wait_for(lambda: webhook, 60, "the second crawl to be judged")  # by whichever part closed last
             second = crawl_runs(db_url)[len(first):]
         finally:
             for w in workers:
@@ -114,6 +118,32 @@ def test_workers_share_one_crawl_each_page_fetched_once_each_speech_archived_onc
         [alert] = webhook
         assert sorted(alert["run_ids"]) == [r.id for r in second]
         assert any("5 new pages gave no speech" in reason for reason in alert["reasons"]), alert["reasons"]
+
+
+def test_a_shared_crawl_is_judged_once_by_the_last_part_to_close(redis: Redis, tmp_path: Path) -> None:
+    db_url = f"sqlite:///{tmp_path / 'archive.sqlite3'}"
+    engine = open_archive(db_url, writer=True)
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    with sessions(engine).begin() as session:
+        source = store.ensure_source(session, "gov", {})
+        parts = [store.start_run(session, source, "gov-1") for _ in range(3)]
+        parts[2].stats = {**parts[2].stats, "pid": dead.pid}  # its process was killed: it never closes its part
+        ids = [p.id for p in parts]
+
+    def close(run_id: int) -> None:
+        with sessions(engine).begin() as session:
+            store.finish_run(session, session.get(CrawlRun, run_id), "finished", {"shared_run": "gov-1"})
+
+    close(ids[0])
+    assert frontier.judge_crawl(redis, db_url, "gov", "gov-1") == []  # another part is still open
+    close(ids[1])
+    [reason] = frontier.judge_crawl(redis, db_url, "gov", "gov-1")  # the last one judges the parts together
+    assert reason.startswith("no speech archived")
+    assert frontier.judge_crawl(redis, db_url, "gov", "gov-1") == []  # once: a late closer finds it judged
+    with sessions(engine)() as session:
+        assert [session.get(CrawlRun, i).status for i in ids] == ["degraded", "degraded", "interrupted"]
+    engine.dispose()
 
 
 def test_the_seen_url_filter_has_a_fixed_size_and_no_false_positive_at_its_capacity(redis: Redis) -> None:
