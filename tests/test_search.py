@@ -8,6 +8,7 @@ result must be exactly the speeches whose folded text contains its terms — the
 from __future__ import annotations
 
 import random
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,7 +20,8 @@ from sqlalchemy.orm import Session
 from archive import fulltext
 from archive.db import open_archive, sessions
 from archive.models import Speech, search_text_of
-from archive.search import Filters, QueryError, build_search, facets, parse_query, results, search, walks_dates
+from archive.search import (Filters, QueryError, build_search, facets, parse_query, results, search, walks_dates,
+                            walks_to_window)
 from cleaners.chars import fold, to_simplified
 from tests.conftest import pg_schema
 from tests.dedup.labelled import labelled_set
@@ -68,8 +70,11 @@ def fill(session: Session) -> list[str]:
 def test_index_finds_exactly_what_a_scan_finds(session: Session) -> None:
     texts = fill(session)
     checked = 0
+    index = fulltext.index_for(session.get_bind().dialect.name)
     for q in queries(texts):
         assert set(found(session, q)) == scan(session, q), q
+        query = parse_query(q)
+        assert set(session.scalars(index.candidates(query.groups))) >= scan(session, q), q
         checked += 1
     assert checked >= 50
 
@@ -106,6 +111,21 @@ def test_facets_count_every_match(session: Session) -> None:
     assert sum(n for _, n in result.site) == result.total
     assert facets(session, parse_query("县"), Filters(site="site1")).total == len(
         [s for s in search(session, "县", Filters(site="site1"), limit=1000)])
+
+
+def test_facets_of_a_very_common_query_are_estimated_from_a_sample_and_say_so(session: Session,
+                                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    fill(session)
+    matches = scan(session, "的")
+    assert facets(session, parse_query("的")).sampled == 1  # below the threshold: exact
+    monkeypatch.setattr("archive.search.FACETS_EXACT", 10)
+    monkeypatch.setattr("archive.search.FACETS_SAMPLE", 4)
+    result = facets(session, parse_query("的"))
+    step = len(matches) // 4
+    assert result.sampled == step > 1 and result.total == len(matches)  # the total stays exact
+    sites = Counter(session.get(Speech, i).site for i in matches if i % step == 0)
+    assert result.site == sorted(((k, n * step) for k, n in sites.items()), key=lambda kv: (-kv[1], kv[0]))[:15]
+    assert facets(session, parse_query("的"), Filters(site="site1")).sampled == 1  # filtered: counted exactly
 
 
 def test_malformed_order_is_a_query_error(session: Session) -> None:
@@ -158,7 +178,7 @@ def test_date_order_walked_down_the_date_index_equals_every_match_sorted(session
     dialect = session.get_bind().dialect.name
 
     def page(q: str, walk: bool, filters: Filters | None = None, offset: int = 0) -> list[int]:
-        stmt = build_search(parse_query(q), dialect, filters, "date", limit=7, offset=offset, walk_dates=walk)
+        stmt = build_search(parse_query(q), dialect, filters, "date", limit=7, offset=offset, walk=walk)
         return [s.id for s in session.scalars(stmt)]
 
     for q in queries(texts):
@@ -171,6 +191,27 @@ def test_date_order_walked_down_the_date_index_equals_every_match_sorted(session
     assert len(scan(session, "的")) > len(texts) // 2 > len(scan(session, "急躁情绪"))
     assert walks_dates(session, common) and not walks_dates(session, rare)
     assert not walks_dates(session, common, offset=len(texts))  # deep pages sort instead
+
+
+def test_the_relevance_window_found_by_walking_is_the_index_window(session: Session,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    texts = fill(session)
+    dialect = session.get_bind().dialect.name
+    monkeypatch.setenv("SPEECH_ARCHIVE_SEARCH_RANK_WINDOW", "9")  # a window smaller than most queries' matches
+
+    def page(q: str, walk: bool, filters: Filters | None = None, offset: int = 0) -> list[int]:
+        stmt = build_search(parse_query(q), dialect, filters, limit=5, offset=offset, walk=walk)
+        return [s.id for s in session.scalars(stmt)]
+
+    for q in queries(texts):
+        for filters in (None, Filters(site="site1")):
+            for offset in (0, 5):
+                assert page(q, True, filters, offset) == page(q, False, filters, offset), (q, filters, offset)
+    # the walk is taken where most of the newest speeches hold the query, and only where the
+    # engine ranks on the text (SQLite's index ranks with bm25, so it never walks)
+    assert len(scan(session, "的")) == len(texts) > 2 * len(scan(session, "急躁情绪"))  # the archive is newer than 200
+    assert walks_to_window(session, parse_query("的")) == (dialect == "postgresql")
+    assert not walks_to_window(session, parse_query("急躁情绪"))
 
 
 def test_a_common_query_absent_from_the_newest_speeches_is_still_found_in_date_order(

@@ -238,6 +238,7 @@ def create_app(db_url: str | None = None) -> FastAPI:
         return {"query": p.q, "page": p.page, "per_page": PER_PAGE, "total": f.total,
                 "ranked_among": min(f.total, result["rank_window"]) if p.order == "relevance" else f.total,
                 "facets": {"site": f.site, "year": f.year, "speaker": f.speaker},
+                "facets_sampled": f.sampled,  # 1: exact; n: estimated from every n-th match
                 "hits": [{**_summary(h.speech), "snippet": h.snippet, "occurrences": h.count} for h in result["hits"]]}
 
     @app.get("/api/speech/{speech_id}", summary="One speech with its provenance")

@@ -13,7 +13,7 @@ from sqlalchemy.sql.elements import ColumnElement
 @dataclass(frozen=True)
 class Matching:
     stmt: Select  # SELECT of the matching speeches
-    rank: ColumnElement  # lower is better
+    rank: ColumnElement | None  # lower is better; None: ranked on the text (archive.search ranks it)
     newest_first: ColumnElement  # the order the index can deliver matches in, newest first, without sorting
 
 
@@ -35,6 +35,10 @@ class Index(Protocol):
 
     def matching(self, groups: list[list[str]], excluded: list[str]) -> Matching:
         """The speeches holding a term of every group and none of ``excluded`` (folded terms)."""
+
+    def candidates(self, groups: list[list[str]]) -> Select:
+        """Ids (column ``id``) of every speech holding a term of each group, and perhaps of some
+        that do not (a test on the text tells them apart): what the index alone can say."""
 
     def ids(self, groups: list[list[str]], excluded: list[str]) -> Select:
         """Their ids alone, read from the index where it can give them (counts, trends, exports)."""

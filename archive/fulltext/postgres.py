@@ -14,8 +14,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 
-from sqlalchemy import (Column, Connection, Float, Integer, MetaData, Select, Table, Text, and_, cast, func, not_, or_,
-                        select, text)
+from sqlalchemy import (Column, Connection, Integer, MetaData, Select, Table, Text, and_, cast, func, intersect, not_, or_,
+                        select, text, union)
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -71,12 +71,22 @@ class PostgresIndex:
         stmt = select(Speech).where(and_(*[or_(*[contains(t) for t in g]) for g in groups]))
         if excluded:
             stmt = stmt.where(not_(or_(*[contains(t) for t in excluded])))
-        # relevance: the share of the text the query's terms cover, most first
-        text_ = Speech.search_text
-        covered = sum(func.length(text_) - func.length(func.replace(text_, t, "")) for g in groups for t in g)
-        return Matching(stmt, -cast(covered, Float) / cast(func.length(text_) + 1, Float), Speech.id.desc())
+        return Matching(stmt, None, Speech.id.desc())  # ranked on each text, read once (archive.search)
+
+    def candidates(self, groups: list[list[str]]) -> Select:
+        """Ids of the speeches holding every gram of a term of each group: each match, and some
+        speeches that hold a longer term's bigrams apart (a text test tells them apart)."""
+        def holding(term: str) -> Select:
+            needed = [term] if len(term) <= 2 else sorted({term[i:i + 2] for i in range(len(term) - 1)})
+            return select(func.speech_ids_with(cast(needed, ARRAY(Text))).column_valued("id"))
+        per_group = [union(*[holding(t) for t in g]) if len(g) > 1 else holding(g[0]) for g in groups]
+        return intersect(*per_group) if len(per_group) > 1 else per_group[0]
 
     def ids(self, groups: list[list[str]], excluded: list[str]) -> Select:
+        """Terms of one or two characters are grams: their candidates are exactly the matches, read
+        from the index alone (100,000 ids in ~40 ms, where joining each to its speech took 250)."""
+        if not excluded and all(len(t) <= 2 for g in groups for t in g):
+            return self.candidates(groups)
         return self.matching(groups, excluded).stmt.with_only_columns(Speech.id)
 
 

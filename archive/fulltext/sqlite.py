@@ -81,6 +81,10 @@ class SqliteIndex:
                 .where(FTS.c.speech_grams.op("MATCH")(match_expression(groups, excluded))))
         return Matching(stmt, FTS.c.rank, FTS.c.rowid.desc())  # rank: FTS5's bm25, negative
 
+    def candidates(self, groups: list[list[str]]) -> Select:
+        """Exactly the matches: FTS5 phrases are substrings."""
+        return select(FTS.c.rowid.label("id")).where(FTS.c.speech_grams.op("MATCH")(match_expression(groups, [])))
+
     def ids(self, groups: list[list[str]], excluded: list[str]) -> Select:
         """The index's rowids are the speech ids: no speech row is read."""
         return select(FTS.c.rowid).where(FTS.c.speech_grams.op("MATCH")(match_expression(groups, excluded)))
