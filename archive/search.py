@@ -346,8 +346,8 @@ def facets(session: Session, query: Query, filters: Filters | None = None, top: 
     filters = filters or Filters()
     matched = index_ids(query, dialect).subquery("matched")
     matched_id = list(matched.c)[0]
-    step = 1
-    if filters == Filters():  # the index alone counts the matches
+    step, unfiltered = 1, filters == Filters()
+    if unfiltered:  # the index alone counts the matches
         total = session.scalar(select(func.count()).select_from(matched))
         step = max(1, total // FACETS_SAMPLE) if total > FACETS_EXACT else 1
     ids = select(matched_id).where(matched_id % step == 0) if step > 1 else select(matched_id)
@@ -364,7 +364,7 @@ def facets(session: Session, query: Query, filters: Filters | None = None, top: 
         if speaker:
             counts["speaker"][speaker] += n * step
     ranked = (sorted(counts[k].items(), key=lambda kv: (-kv[1], kv[0]))[:top] for k in ("site", "year", "speaker"))
-    return Facets(counted if filters != Filters() else total, *ranked, sampled=step)  # ties by name: both backends alike
+    return Facets(total if unfiltered else counted, *ranked, sampled=step)  # ties by name: both backends alike
 
 
 def snippet(speech: Speech, terms: list[str], width: int = 30) -> tuple[str, int]:

@@ -32,10 +32,16 @@ def grams_of(search_text: str) -> list[str]:
     return sorted(set(search_text) | {search_text[i:i + 2] for i in range(len(search_text) - 1)})
 
 
+def holding(term: str) -> Select:
+    """Ids (column ``id``) of the speeches holding every gram of ``term``: a one- or two-character
+    term is a gram; a longer one, all its bigrams (perhaps apart)."""
+    needed = [term] if len(term) <= 2 else sorted({term[i:i + 2] for i in range(len(term) - 1)})
+    return select(func.speech_ids_with(cast(needed, ARRAY(Text))).column_valued("id"))
+
+
 def contains(term: str) -> ColumnElement[bool]:
     """Speeches whose folded text contains ``term``."""
-    needed = [term] if len(term) <= 2 else sorted({term[i:i + 2] for i in range(len(term) - 1)})
-    indexed = Speech.id.in_(select(func.speech_ids_with(cast(needed, ARRAY(Text))).column_valued()))
+    indexed = Speech.id.in_(holding(term))
     return indexed if len(term) <= 2 else and_(indexed, Speech.search_text.contains(term, autoescape=True))
 
 
@@ -76,9 +82,6 @@ class PostgresIndex:
     def candidates(self, groups: list[list[str]]) -> Select:
         """Ids of the speeches holding every gram of a term of each group: each match, and some
         speeches that hold a longer term's bigrams apart (a text test tells them apart)."""
-        def holding(term: str) -> Select:
-            needed = [term] if len(term) <= 2 else sorted({term[i:i + 2] for i in range(len(term) - 1)})
-            return select(func.speech_ids_with(cast(needed, ARRAY(Text))).column_valued("id"))
         per_group = [union(*[holding(t) for t in g]) if len(g) > 1 else holding(g[0]) for g in groups]
         return intersect(*per_group) if len(per_group) > 1 else per_group[0]
 
