@@ -18,12 +18,12 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 import settings
-from archive import dedup, fulltext, health, locks, store
+from archive import dedup, fulltext, health, ingest, locks
 from archive.db import ArchiveError, open_archive, sessions
 from archive.export import FORMATS, export, write_atomic
 from archive.groups import members, versions
-from archive.learn import site_boilerplate
 from archive.models import Capture, CrawlRun, DupGroup, Source, Speech, as_utc
+from archive.record import of_cleaned, of_speech
 from archive.concordance import SORTS, concordance, to_csv
 from archive.search import ORDERS, Filters, QueryError, search
 from archive.trend import BY, PER, trend
@@ -163,16 +163,11 @@ def clean(file: Path, url: str, source_name: str | None, encoding: str | None, a
         raise PageError(f"{file} is not an HTML page: it is {what}")
     html, _ = decode_html(body, None, encoding)
     rules = load_source(source_name).rules_for(url) if source_name else SiteRules()
-    result = clean_page([html], url, rules)
+    result = clean_page([html], url, rules, ingest.limits())
     if as_json:
-        payload = {"title": result.title, "publish_date": result.publish_date, "region": result.region,
-                   "needs_review": result.needs_review, "extractor": result.extractor,
-                   "cleaner_version": result.cleaner_version,
-                   "speeches": [{"title": s.title, "text": s.text, "paragraphs": s.paragraphs,
-                                 "speaker": s.meta.speaker, "speech_date": s.meta.speech_date,
-                                 "occasion": s.meta.occasion, "outline": s.meta.outline, "truncated": s.truncated,
-                                 "stated_length": s.stated_length, "gaps": s.gaps, "mojibake": s.mojibake,
-                                 "script": s.script} for s in result.speeches]}
+        payload = {"title": result.title, "extractor": result.extractor,  # of the page; each speech as archived
+                   "speeches": [{**of_cleaned(result, s), "outline": s.meta.outline, "gaps": s.gaps}
+                                for s in result.speeches]}
         if explain:
             payload["removals"] = [{"reason": r.reason, "text": r.text} for r in result.removals]
         click.echo(json.dumps(payload, ensure_ascii=False, indent=2))
@@ -194,9 +189,11 @@ def clean(file: Path, url: str, source_name: str | None, encoding: str | None, a
 
 @main.command()
 @click.option("--source", "source_name", help="Only this source's captures.")
+@click.option("--workers", type=click.IntRange(min=1), help="Cleaning processes (default: setting ingest_workers, "
+              "0 = one per core); the archive is the same whatever the number.")
 @click.pass_context
 @user_errors
-def reclean(ctx: click.Context, source_name: str | None) -> None:
+def reclean(ctx: click.Context, source_name: str | None, workers: int | None) -> None:
     """Re-run the current cleaners over stored raw captures."""
     session = _session(ctx, writer=True)
     stmt = select(Capture).where(Capture.root_id.is_(None), or_(Capture.note.is_(None), Capture.note.not_like("alias%")))
@@ -205,33 +202,32 @@ def reclean(ctx: click.Context, source_name: str | None) -> None:
         stmt = stmt.join(Source).where(Source.name == source_name)
     captures = session.scalars(stmt).all()
     rules_by_source: dict[str, object] = {}
-    learned: dict[str, frozenset[str]] = {}
 
-    def boilerplate(site: str) -> frozenset[str]:  # learned once per site, before its pages change
-        if site not in learned:
-            learned[site] = site_boilerplate(session, site)
-        return learned[site]
+    def rules(cap: Capture) -> SiteRules:
+        name = cap.source.name
+        if name not in rules_by_source:
+            try:
+                rules_by_source[name] = load_source(name)
+            except SourceError:
+                rules_by_source[name] = None
+        src = rules_by_source[name]
+        return src.rules_for(cap.canonical_url) if src else SiteRules()
 
     totals = Counter()
-    with click.progressbar(captures, label="recleaning", file=sys.stderr) as bar:
-        for cap in bar:
-            name = cap.source.name
-            if name not in rules_by_source:
-                try:
-                    rules_by_source[name] = load_source(name)
-                except SourceError:
-                    rules_by_source[name] = None
-            src = rules_by_source[name]
-            rules = src.rules_for(cap.canonical_url) if src else SiteRules()
-            try:
-                outcome = store.reclean(session, cap, rules, urlparse(cap.canonical_url).netloc, boilerplate)
-            except PageError as exc:
-                click.echo(f"\nskipped capture {cap.id} ({cap.canonical_url}): {exc}", err=True)
-                totals["failed"] += 1
-                continue
-            session.commit()
-            totals.update(changed=outcome.changed, new=outcome.new)
-    click.echo(f"recleaned {len(captures)} captures: {totals['changed']} speeches changed, "
+
+    def written(w: ingest.Written) -> None:
+        if w.cleaned.result is None:
+            click.echo(f"\nskipped capture {w.capture.id} ({w.capture.canonical_url}): {w.cleaned.error}", err=True)
+            totals["failed"] += 1
+        totals.update(changed=w.outcome.changed, new=w.outcome.new)
+        bar.update(1)
+
+    job = ingest.Ingest(session, workers=workers, on_written=written)
+    with click.progressbar(length=len(captures), label="recleaning", file=sys.stderr) as bar:
+        ingest.add_stored(job, captures, rules, lambda cap: urlparse(cap.canonical_url).netloc)
+        job.close()
+    click.echo(f"recleaned {len(captures)} captures on {job.processes} process{'es' if job.processes > 1 else ''}: "
+               f"{totals['changed']} speeches changed, "
                f"{totals['new']} new, {totals['failed']} failed")
 
 
@@ -295,9 +291,7 @@ def search_cmd(ctx: click.Context, query: str, filters: Filters, limit: int, ord
     for h in hits:
         s = h.speech
         if as_json:
-            click.echo(json.dumps({"id": s.id, "group_id": s.group_id, "title": s.title, "site": s.site,
-                                   "url": s.url, "speaker": s.speaker, "speech_date": s.speech_date,
-                                   "hits": h.count, "snippet": h.snippet}, ensure_ascii=False))
+            click.echo(json.dumps({**of_speech(s), "occurrences": h.count, "snippet": h.snippet}, ensure_ascii=False))
         else:
             click.echo(f"#{s.id} {s.title} — {s.site} {s.speech_date or ''}\n    {h.snippet}")
     if not as_json:

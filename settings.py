@@ -12,7 +12,10 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from cleaners.pipeline import Limits
+
 ROOT = Path(__file__).resolve().parent
+_LIMITS = Limits()  # cleaning's own defaults, overridable here like every setting
 VERSION = "0.1.0"
 
 
@@ -34,18 +37,25 @@ DECLARED: tuple[Setting, ...] = (
             "Folder of source files (one TOML file per site) that `crawl NAME` looks in."),
     Setting("user_agent", f"speech-archive/{VERSION} (+https://github.com/speech-archive)",
             "User-Agent header sent on every request; it names the project so sites can reach us."),
-    Setting("review_share", 0.6,
+    Setting("review_share", _LIMITS.review_share,
             "Share of a page's extracted text that cleaning may remove before the page is flagged for review."),
-    Setting("max_speech_chars", 200_000,
+    Setting("max_speech_chars", _LIMITS.max_chars,
             "Longest text (characters) archived as a speech; a longer one is not a speech (a dump, a book) and is "
             "listed for review instead."),
-    Setting("min_speech_chars", 120,
+    Setting("min_speech_chars", _LIMITS.min_chars,
             "Shortest text (characters) archived as a speech; shorter pieces of a split page are merged."),
     Setting("consensus_max_span", 80,
             "Longest span (characters) consensus cleaning removes from one copy of a speech when its other copies "
             "read straight through it."),
     Setting("dedup_containment", 0.55,
             "Share of the smaller text's sampled shingles another text must hold to join its duplicate group."),
+    Setting("ingest_workers", 0,
+            "Processes that clean pages during a crawl and a reclean (0: one per core). The archive is the same "
+            "whatever the number; a crawl cleans its first 64 pages in the writing process alone, so small crawls never start a pool."),
+    Setting("ingest_batch_pages", 100,
+            "Pages whose speeches are committed in one transaction (fewer if ingest_batch_ms passes first); a "
+            "crash costs no capture, only the cleaning of the batch, which the next run redoes."),
+    Setting("ingest_batch_ms", 1000, "Longest time (milliseconds) cleaned pages wait before their batch is committed."),
     Setting("max_page_bytes", 8 * 1024 * 1024,
             "Largest response body fetched; bigger pages are dropped with a logged reason."),
     Setting("download_timeout", 30,

@@ -16,10 +16,11 @@ cheap to look up.
 from __future__ import annotations
 
 import hashlib
+from collections import Counter
 from collections.abc import Callable, Iterable
 
 import numpy as np
-from sqlalchemy import Row, delete, func, insert, or_, select, text, update
+from sqlalchemy import Row, bindparam, delete, func, insert, or_, select, text, update
 from sqlalchemy.orm import Session
 
 import settings
@@ -171,37 +172,52 @@ def choose_canonical(session: Session, group: DupGroup) -> None:
                                 "filled": result.filled, "chars": len(result.text)}
 
 
+def regroup_after_drop(session: Session, gid: int) -> None:
+    """A group that lost a member chooses its canonical copy again, or goes if it was the last."""
+    group = session.get(DupGroup, gid)
+    if group is not None:
+        choose_canonical(session, group)
+        if group.size == 0:
+            session.delete(group)
+
+
 def _chunks(items: list[int], size: int = 500) -> Iterable[list[int]]:
     return (items[i:i + size] for i in range(0, len(items), size))
 
 
-def index_speech(session: Session, speech: Speech) -> list[int]:
-    """(Re)write the speech's postings, skipping shingles whose list is full; return its sketch."""
-    session.execute(delete(Shingle).where(Shingle.speech_id == speech.id))
+# one statement, compiled once: the hash list is bound at execution (no per-value coercion)
+_HOLDERS = select(Shingle.hash, Shingle.speech_id).where(Shingle.hash.in_(bindparam("hashes", expanding=True)))
+
+
+_MATCHED = select(Speech.id, Speech.shingle_count, Speech.group_id, Speech.compilation, Speech.truncated,
+                  Speech.gaps).where(Speech.id.in_(bindparam("ids", expanding=True)))
+
+
+def _holders(session: Session, hashes: list[int]) -> list[tuple[int, int]]:
+    """(hash, speech id) of every stored posting of these hashes."""
+    return [tuple(row) for chunk in _chunks(hashes) for row in session.execute(_HOLDERS, {"hashes": chunk})]
+
+
+def _shared(holders: list[tuple[int, int]], speech: Speech) -> dict[int, int]:
+    """Other speeches in the posting lists: id → shared count."""
+    return dict(Counter(sid for _, sid in holders if sid != speech.id))
+
+
+def index_speech(session: Session, speech: Speech) -> tuple[list[int], dict[int, int]]:
+    """(Re)write the speech's postings, skipping shingles whose list is full; return its sketch and
+    the other speeches sharing its shingles (id → count), read in the same lookup."""
+    if speech.text_hash:  # indexed before (a new speech is stored without): its old postings go
+        session.execute(delete(Shingle).where(Shingle.speech_id == speech.id))
     sampled, digest = fingerprint(speech.text)
     hashes = sampled.tolist()
-    full: set[int] = set()
-    for chunk in _chunks(hashes):
-        full.update(h for h, n in session.execute(select(Shingle.hash, func.count()).where(Shingle.hash.in_(chunk))
-                                                  .group_by(Shingle.hash)) if n >= POSTING_CAP)
-    postings = [{"speech_id": speech.id, "hash": h} for h in hashes if h not in full]
+    holders = _holders(session, hashes)
+    per_hash = Counter(h for h, sid in holders if sid != speech.id)
+    postings = [{"speech_id": speech.id, "hash": h} for h in hashes if per_hash[h] < POSTING_CAP]
     if postings:
         session.connection().execute(insert(Shingle.__table__), postings)  # Core: no ORM bookkeeping per row
     speech.shingle_count = len(hashes)
     speech.text_hash = digest
-    return hashes
-
-
-def _candidates(session: Session, speech: Speech, hashes: list[int]) -> dict[int, int]:
-    """Other speeches in the posting lists of the speech's shingles: id → shared count."""
-    shared: dict[int, int] = {}
-    for chunk in _chunks(hashes):
-        rows = session.execute(
-            select(Shingle.speech_id, func.count()).where(Shingle.hash.in_(chunk), Shingle.speech_id != speech.id)
-            .group_by(Shingle.speech_id))
-        for sid, n in rows:
-            shared[sid] = shared.get(sid, 0) + n
-    return shared
+    return hashes, _shared(holders, speech)
 
 
 def assign_group(session: Session, speech: Speech) -> bool:
@@ -210,19 +226,16 @@ def assign_group(session: Session, speech: Speech) -> bool:
     Returns True when it joined an existing group, i.e. it is a duplicate.
     """
     lock_groups(session)
-    hashes = index_speech(session, speech)
+    hashes, shared = index_speech(session, speech)
     session.flush()
     threshold = float(settings.get("dedup_containment"))
     matches: set[int] = set()
     exact = session.scalars(select(Speech.group_id).where(Speech.text_hash == speech.text_hash,
                                                           Speech.id != speech.id)).all()
     matches.update(g for g in exact if g is not None)
-    shared = _candidates(session, speech, hashes)
     held = False  # a text lying in another one way may show a compilation: regroup by the batch rule
     if shared:
-        rows = {r.id: r for r in session.execute(
-            select(Speech.id, Speech.shingle_count, Speech.group_id, Speech.compilation, Speech.truncated, Speech.gaps)
-            .where(Speech.id.in_(shared)))}
+        rows = {r.id: r for chunk in _chunks(list(shared)) for r in session.execute(_MATCHED, {"ids": chunk})}
         for sid, n in shared.items():
             row = rows.get(sid)
             if row is None or row.group_id is None or n / (min(len(hashes), row.shingle_count or 0) or 1) < threshold:
@@ -234,6 +247,9 @@ def assign_group(session: Session, speech: Speech) -> bool:
     old_group = speech.group_id
     if held:
         return _regroup(session, speech, matches | ({old_group} - {None}))
+    if not matches and old_group is None and speech.previous_id is None:
+        _alone(session, speech)  # most speeches: a new text with no copy yet
+        return False
     if matches:
         target = min(matches)
         for gid in matches - {target}:
@@ -255,6 +271,15 @@ def assign_group(session: Session, speech: Speech) -> bool:
     if matches:  # a speech with no copy has no seam to correct
         _fix_seams_around(session, speech)
     return bool(matches)
+
+
+def _alone(session: Session, speech: Speech) -> None:
+    """A group of one new speech: it is its own canonical copy, and no copy tells it anything
+    (``choose_canonical`` of one new member, without reading it back)."""
+    group = DupGroup(size=1, canonical_id=speech.id)
+    session.add(group)
+    session.flush()
+    speech.group_id = group.id
 
 
 def _regroup(session: Session, speech: Speech, gids: set[int]) -> bool:
@@ -311,7 +336,7 @@ def split_by_copies(session: Session, speech: Speech) -> list[Speech]:
     if _has_version(session, speech):
         return []
     hashes = fingerprint(speech.text)[0].tolist()
-    shared = _candidates(session, speech, hashes)
+    shared = _shared(_holders(session, hashes), speech)
     threshold = float(settings.get("dedup_containment"))
     rows = session.scalars(select(Speech).where(Speech.id.in_(shared), ~Speech.compilation).order_by(Speech.id)).all()
     held = [r for r in rows if is_whole(r) and r.shingle_count and r.shingle_count < len(hashes)

@@ -21,40 +21,14 @@ from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
 from archive import warc
-from archive.models import Capture, DupGroup, Speech, as_utc
+from archive.models import Capture, DupGroup, Speech
+from archive.record import COLUMNS, FIELDS, SEGMENTED, STORED, utc_iso
 from archive.search import Filters, Query, apply_filters, index_ids, parse_query
 from archive.segment import require_segmenter, segmenter
 from cleaners.chars import to_simplified
 
 FORMATS = ("jsonl", "csv", "parquet", "warc")
 SCHEMA_VERSION = "2"
-
-
-@dataclass(frozen=True)
-class Column:
-    """One export column; its type drives the Parquet schema and is checked against the JSON Schema."""
-
-    name: str
-    kind: str  # integer, string, boolean, or strings (a list of strings)
-    nullable: bool = False
-
-
-def _columns(spec: str) -> tuple[Column, ...]:
-    """``name:kind`` words, ``?`` after the kind for a nullable column."""
-    return tuple(Column(name, kind.rstrip("?"), kind.endswith("?"))
-                 for name, kind in (word.split(":") for word in spec.split()))
-
-
-COLUMNS = _columns("""
-    id:integer group_id:integer? is_canonical:boolean previous_id:integer? title:string text:string
-    paragraphs:strings speaker:string? speech_date:string? publish_date:string? occasion:string? region:string?
-    site:string url:string captured_at:string updated_at:string cleaner_version:string
-    truncated:boolean stated_length:integer? mojibake:boolean needs_review:boolean script:string
-    text_simplified:string reconstructed_text:string?""")
-SEGMENTED = Column("text_segmented", "string")  # only when asked for: segmenting costs time
-FIELDS = tuple(c.name for c in COLUMNS)
-_DERIVED = {"is_canonical", "text_simplified", "reconstructed_text"}
-_SPEECH_COLUMNS = tuple(name for name in FIELDS if name not in _DERIVED)
 
 
 def fields(segment: bool = False) -> tuple[str, ...]:
@@ -69,13 +43,6 @@ def arrow_schema(segment: bool = False):  # noqa: ANN201 - pyarrow is imported l
                       for c in COLUMNS + ((SEGMENTED,) if segment else ())])
 
 
-def utc_iso(moment: datetime | None) -> str | None:
-    """ISO-8601 in UTC with a Z; SQLite hands back naive datetimes, which are UTC here."""
-    if moment is None:
-        return None
-    return as_utc(moment).astimezone(UTC).isoformat().replace("+00:00", "Z")
-
-
 def rows(session: Session, filters: Filters | None = None, batch: int = 500,
          query: Query | None = None, segment: bool = False) -> Iterator[dict]:
     """Speeches passing ``filters`` (and containing ``query``, if given) as export rows, oldest id first.
@@ -84,13 +51,13 @@ def rows(session: Session, filters: Filters | None = None, batch: int = 500,
     memory would grow with the archive. ``segment`` adds the words of the simplified text."""
     words = segmenter() if segment else None
     names = fields(segment)
-    columns = [getattr(Speech, name) for name in _SPEECH_COLUMNS]
+    columns = [getattr(Speech, name) for name in STORED]
     stmt = apply_filters(select(*columns, DupGroup.canonical_id, DupGroup.reconstruction)
                          .outerjoin(DupGroup, DupGroup.id == Speech.group_id), filters or Filters()).order_by(Speech.id)
     if query is not None:
         stmt = stmt.where(Speech.id.in_(index_ids(query, session.get_bind().dialect.name)))
     for record in session.execute(stmt.execution_options(yield_per=batch)).mappings():
-        row = {name: record[name] for name in _SPEECH_COLUMNS}
+        row = {name: record[name] for name in STORED}
         canonical = record["canonical_id"] == row["id"]
         rebuilt = record["reconstruction"]
         row.update({

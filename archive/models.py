@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import (JSON, BigInteger, Boolean, DateTime, ForeignKey, Index, LargeBinary, String,
                         Text, UniqueConstraint, false)
+from sqlalchemy import text as sql
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 import settings
@@ -82,7 +83,10 @@ class Capture(Base):
     """One fetched page. The later parts of an article split over pages point at the first part."""
 
     __tablename__ = "captures"
-    __table_args__ = (Index("ix_captures_source_body", "source_id", "body_sha256"),)  # one body under two URLs
+    __table_args__ = (Index("ix_captures_source_body", "source_id", "body_sha256"),  # one body under two URLs
+                      Index("ix_captures_uncleaned", "source_id",  # cleaning owed after a crash
+                            sqlite_where=sql("cleaned_at IS NULL AND root_id IS NULL"),
+                            postgresql_where=sql("cleaned_at IS NULL AND root_id IS NULL")))
     id: Mapped[int] = mapped_column(primary_key=True)
     source_id: Mapped[int] = mapped_column(ForeignKey("sources.id"), index=True)
     run_id: Mapped[int | None] = mapped_column(ForeignKey("crawl_runs.id"), index=True)
@@ -98,6 +102,8 @@ class Capture(Base):
     part_index: Mapped[int] = mapped_column(default=0)
     # why the page gave no speech, when it gave none: "not_html: a PDF document", "not_prose: …"
     note: Mapped[str | None] = mapped_column(String(300), default=None)
+    # when its cleaning outcome (speeches, a note, or nothing to clean) was stored; None: still owed
+    cleaned_at: Mapped[datetime | None] = mapped_column(default=None)
     blob: Mapped[Blob] = relationship()
     source: Mapped[Source] = relationship()
 

@@ -1,7 +1,7 @@
 """Writing to the archive: sources, runs, raw captures and the speeches cleaned from them.
 
-Each function does one unit of work inside the caller's session; the caller commits, so a crash
-loses at most the page in hand.
+Storage only: cleaning and grouping happen in ``archive.ingest``, which calls these. Each function
+does one unit of work inside the caller's session; the caller commits.
 """
 
 from __future__ import annotations
@@ -10,19 +10,15 @@ import hashlib
 import os
 import socket
 import zlib
-from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from archive import dedup
 from archive.models import Blob, Capture, CrawlRun, Source, Speech, search_text_of, utcnow
-from cleaners import CleanResult, SiteRules, clean_page
-from cleaners.content import not_html
-from cleaners.learned import remove_learned
+from cleaners import CleanResult
 
 
 def _insert_once(session: Session, row: object) -> bool:
@@ -95,7 +91,12 @@ def store_blob(session: Session, body: bytes) -> str:
 
 
 def raw_body(capture: Capture) -> bytes:
-    return zlib.decompress(capture.blob.data)
+    return unpack(capture.blob.data)
+
+
+def unpack(data: bytes) -> bytes:
+    """A stored blob's body."""
+    return zlib.decompress(data)
 
 
 @dataclass(frozen=True)
@@ -150,17 +151,27 @@ def latest_versions(session: Session, capture: Capture) -> dict[int, Speech]:
     return {s.index_in_page: s for s in rows}  # later captures overwrite earlier ones
 
 
-def save_speeches(session: Session, capture: Capture, result: CleanResult, site: str) -> SaveOutcome:
-    """Write the speeches of a cleaned page, updating those already stored for this capture.
+@dataclass
+class Saved:
+    outcome: SaveOutcome
+    written: list[Speech] = field(default_factory=list)  # new, or changed as grouping reads them: to group, in order
+    orphaned: set[int] = field(default_factory=set)  # groups that lost a member: to choose their canonical again
+
+
+def save_speeches(session: Session, capture: Capture, result: CleanResult, site: str, fresh: bool = False) -> Saved:
+    """Write the speeches of a cleaned page, updating those already stored for this capture
+    (none, when it is ``fresh``: never cleaned before).
 
     A new capture of a URL archived before (a recrawl found the page changed) stores only the
     speeches whose title or text changed, each linked to its earlier version; the rest are already
     archived and are counted as unchanged."""
     outcome = SaveOutcome()
+    saved = Saved(outcome)
     capture.note = f"not_prose: {'; '.join(result.rejected)}"[:300] if result.rejected and not result.speeches else None
-    existing = {s.index_in_page: s for s in session.scalars(select(Speech).where(Speech.capture_id == capture.id))}
+    existing = {} if fresh else {s.index_in_page: s for s in
+                                 session.scalars(select(Speech).where(Speech.capture_id == capture.id))}
     for piece in [existing.pop(i) for i in list(existing) if i < 0]:  # cut from a compilation by its copies:
-        _drop(session, piece)                                           # cut anew if it still is one
+        _drop(session, piece, saved)                                    # cut anew if it still is one
     earlier = {} if existing else latest_versions(session, capture)
     removals = [{"reason": r.reason, "text": r.text[:500]} for r in result.removals]
     for sp in result.speeches:
@@ -177,6 +188,7 @@ def save_speeches(session: Session, capture: Capture, result: CleanResult, site:
         if row is None and before is not None and (before.title, before.text) == (sp.title, sp.text):
             outcome.unchanged += 1
             continue
+        grouped = False
         if row is None:
             row = Speech(capture_id=capture.id, index_in_page=sp.index, text_hash="",
                          previous_id=before.id if before is not None else None, **fields)
@@ -187,54 +199,23 @@ def save_speeches(session: Session, capture: Capture, result: CleanResult, site:
         else:
             if row.text != sp.text:
                 outcome.changed += 1
+            # what grouping reads is as it was (copy-made marks would differ): its group stands
+            grouped = row.group_id is not None and (row.text, row.truncated, row.gaps) == (sp.text, sp.truncated, sp.gaps)
             for k, v in fields.items():
                 setattr(row, k, v)
         session.flush()
         if row.needs_review or row.mojibake:
             outcome.flagged += 1
-        if dedup.assign_group(session, row):
-            outcome.duplicates += 1
+        if not grouped:
+            saved.written.append(row)
     for stale in existing.values():  # the page now holds fewer speeches than before
-        _drop(session, stale)
-    return outcome
+        _drop(session, stale, saved)
+    return saved
 
 
-def _drop(session: Session, speech: Speech) -> None:
-    """Delete a speech; its group chooses its canonical copy again (or goes, if it was the last)."""
-    gid = speech.group_id
+def _drop(session: Session, speech: Speech, saved: Saved) -> None:
+    """Delete a speech; its group is left to choose its canonical copy again."""
+    if speech.group_id:
+        saved.orphaned.add(speech.group_id)
     session.delete(speech)
     session.flush()
-    group = session.get(dedup.DupGroup, gid) if gid else None
-    if group is not None:
-        dedup.choose_canonical(session, group)
-        if group.size == 0:
-            session.delete(group)
-
-
-def capture_parts(session: Session, root: Capture) -> list[Capture]:
-    parts = session.scalars(select(Capture).where(Capture.root_id == root.id).order_by(Capture.part_index)).all()
-    return [root, *parts]
-
-
-Learned = Callable[[str], frozenset[str]]
-
-
-def clean_capture(html: list[str], url: str, rules: SiteRules, site: str, learned: Learned | None) -> CleanResult:
-    """All cleaning layers for one page: general and source rules, then what was learned of its site."""
-    result = clean_page(html, url, rules)
-    if learned is not None:
-        result = remove_learned(result, learned(result.site_name or site))
-    return result
-
-
-def reclean(session: Session, capture: Capture, rules: SiteRules, site: str,
-            learned: Learned | None = None) -> SaveOutcome:
-    """Clean a stored capture (and its continuation parts) again with the current cleaners."""
-    parts = capture_parts(session, capture)
-    what = not_html(raw_body(capture), (capture.headers or {}).get("Content-Type"))
-    if what:  # kept raw; a speech an older cleaner made of it goes
-        outcome = save_speeches(session, capture, CleanResult.empty(), site)
-        capture.note = f"not_html: {what}"
-        return outcome
-    html = [raw_body(p).decode(p.encoding, errors="replace") for p in parts]
-    return save_speeches(session, capture, clean_capture(html, capture.canonical_url, rules, site, learned), site)

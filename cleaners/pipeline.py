@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 
 from lxml import etree
 
-import settings
 from cleaners import dom, text
 from cleaners.chars import fold, prefold, script_of
 from cleaners.metadata import SpeechMeta, gap_flags, has_mojibake, take_header
@@ -166,7 +165,18 @@ def _run(paras: list[Para], removals: list[Removal], facts: dict[str, object], o
     return out.paras
 
 
-def clean_page(parts: list[str], url: str = "", rules: SiteRules | None = None) -> CleanResult:
+@dataclass(frozen=True)
+class Limits:
+    """The sizes cleaning decides by. The archive passes the user's (``settings.py`` takes its
+    defaults from here), so cleaning reads no global state and runs alike in any process."""
+
+    max_chars: int = 200_000  # longest text archived as a speech; twice that on a page is a dump
+    min_chars: int = 120  # shortest piece a split page keeps apart (shorter ones are merged)
+    review_share: float = 0.6  # share of the extracted text whose removal flags the page for review
+
+
+def clean_page(parts: list[str], url: str = "", rules: SiteRules | None = None,
+               limits: Limits = Limits()) -> CleanResult:  # noqa: B008 - frozen, so shared safely
     """Clean a page given as its HTML parts (several for an article split over pages)."""
     rules = rules or SiteRules()
     removals: list[Removal] = []
@@ -182,7 +192,7 @@ def clean_page(parts: list[str], url: str = "", rules: SiteRules | None = None) 
     title = info.title
     facts: dict[str, object] = {}
     extracted_chars = sum(len(p) for p in texts(paras))
-    max_chars = int(settings.get("max_speech_chars"))
+    max_chars = limits.max_chars
     if extracted_chars > 2 * max_chars:  # a dump, not a page of speeches: not worth cleaning
         reason = f"longer than {max_chars} characters ({extracted_chars} extracted)"
         return CleanResult(title=title, site_name=info.site_name, publish_date=info.publish_date, region=None,
@@ -199,7 +209,7 @@ def clean_page(parts: list[str], url: str = "", rules: SiteRules | None = None) 
     paras = _run(paras, removals, facts, text.remove_title_repeats(paras, title))
     paras = _run(paras, removals, facts, text.remove_repeated_blocks(paras))
 
-    min_chars = int(settings.get("min_speech_chars"))
+    min_chars = limits.min_chars
     segments, split_removals = split_speeches(paras, min_chars)
     removals += split_removals
     speeches = []
@@ -220,7 +230,7 @@ def clean_page(parts: list[str], url: str = "", rules: SiteRules | None = None) 
         speeches.append(Speech(seg_title, paragraphs, meta, bool(flags["truncated"]), flags["stated_length"],
                                flags["gaps"], has_mojibake(joined), script_of(joined), len(speeches)))
     kept = sum(len(s.text) for s in speeches)
-    needs_review = extracted_chars > 0 and (1 - kept / extracted_chars) > float(settings.get("review_share"))
+    needs_review = extracted_chars > 0 and (1 - kept / extracted_chars) > limits.review_share
     return CleanResult(title=title, site_name=info.site_name, publish_date=info.publish_date or facts.get("publish_date"),
                        region=facts.get("region"), speeches=speeches, removals=removals,
                        extracted_chars=extracted_chars, needs_review=needs_review or not speeches,

@@ -28,7 +28,12 @@ def die_with_parent() -> None:
     parent = os.environ.get(PARENT_ENV)
     if not parent:
         return
-    if sys.platform.startswith("linux"):
-        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+    signal_on_parent_death(signal.SIGTERM)
     if os.getppid() != int(parent):  # the parent went before the signal was asked for
         raise SystemExit(f"the process that started this crawl ({parent}) is gone; not crawling")
+
+
+def signal_on_parent_death(sig: int) -> None:
+    """Ask Linux to send ``sig`` to this process when its parent ends (elsewhere: nothing)."""
+    if sys.platform.startswith("linux"):
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, sig)

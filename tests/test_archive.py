@@ -13,10 +13,10 @@ import pytest
 from sqlalchemy import func, inspect, select, text
 from sqlalchemy.orm import Session
 
-from archive import dedup, store
+from archive import dedup, ingest, store
 from archive.db import open_archive, sessions
 from archive.export import FIELDS, export
-from archive.models import Blob, DupGroup, Speech
+from archive.models import Blob, Capture, DupGroup, Speech
 from archive.search import Filters, QueryError, parse_query, search
 from cleaners import SiteRules, clean_page
 from cleaners.chars import fold, to_traditional
@@ -24,6 +24,7 @@ from crawler.encoding import decode_html
 from tests.conftest import ROOT
 
 SITE = Path(__file__).resolve().parent.parent / "demo" / "site"
+RULES = SiteRules(body_selector="div.c")
 PARAS = [
     "同志们:",
     "今天召开全县农村基层组织建设工作会议,主要任务是总结去年以来的驻村工作,安排部署下一阶段任务。",
@@ -46,9 +47,19 @@ def archive_html(session: Session, url: str, html: str, site: str = "site-a") ->
     fetched = store.Fetched(url=url, final_url=url, canonical_url=url, status=200, headers={}, encoding="utf-8",
                             body=body, fetched_at=datetime.now(UTC))
     capture = store.save_capture(session, source, None, fetched)
-    store.save_speeches(session, capture, clean_page([html], url, SiteRules(body_selector="div.c")), site)
-    session.commit()
+    job = ingest.Ingest(session, workers=1)
+    job.add(capture, ingest.Page(capture.id, [html], url, RULES, job.limits), site)
+    job.close()
     return session.scalars(select(Speech).where(Speech.capture_id == capture.id)).all()
+
+
+def reclean(session: Session, captures: list[Capture], site: str, workers: int = 1) -> list[ingest.Written]:
+    """Clean stored captures again through the ingest path, as ``speech-archive reclean`` does."""
+    written: list[ingest.Written] = []
+    job = ingest.Ingest(session, workers=workers, on_written=written.append)
+    ingest.add_stored(job, captures, lambda _c: RULES, lambda _c: site)
+    job.close()
+    return written
 
 
 def test_migrations_create_every_table(session: Session) -> None:
@@ -87,6 +98,8 @@ def test_an_archive_from_before_the_speaker_was_searched_is_refolded_on_upgrade(
         conn.execute(text("UPDATE speeches SET search_text = :old"), {"old": fold(s.title + "\n" + s.text)})
         conn.execute(text("UPDATE alembic_version SET version_num = '0011'"))
         conn.execute(text("DROP INDEX ix_speeches_facets"))
+        conn.execute(text("DROP INDEX ix_captures_uncleaned"))
+        conn.execute(text("ALTER TABLE captures DROP COLUMN cleaned_at"))
     engine.dispose()
     engine = open_archive(db_url)
     with sessions(engine)() as session:
@@ -100,10 +113,10 @@ def test_reclean_updates_speeches_in_place(session: Session) -> None:
     [s] = archive_html(session, "http://a.cn/3.html", html)
     s.text = "stale text from an older cleaner"
     session.commit()
-    outcome = store.reclean(session, s.capture, SiteRules(body_selector="div.c"), "site-a")
-    session.commit()
+    [done] = reclean(session, [s.capture], "site-a")
     [again] = session.scalars(select(Speech)).all()
-    assert again.id == s.id and again.text == "\n".join(PARAS) and outcome.changed == 1
+    assert again.id == s.id and again.text == "\n".join(PARAS) and done.outcome.changed == 1
+    assert again.capture.cleaned_at is not None
 
 
 def test_copies_across_scripts_truncation_and_edits_form_one_group(session: Session) -> None:
@@ -264,9 +277,7 @@ def test_learned_layer_removes_a_sites_own_chrome_on_reclean(session: Session) -
     learned = site_boilerplate(session, "丁网")
     assert learned == {chrome} and site_boilerplate(session, "戊网") == frozenset()
     assert learn([(1, ["同志们:", chrome])] * 6) == frozenset()  # one speech six times teaches nothing
-    for s in speeches:  # relearning as it goes: removed chrome still counts, so nothing is forgotten
-        store.reclean(session, s.capture, SiteRules(body_selector="div.c"), "丁网", lambda site: site_boilerplate(session, site))
-    session.commit()
+    reclean(session, [s.capture for s in speeches], "丁网")  # removed chrome still counts: nothing is forgotten
     assert site_boilerplate(session, "丁网") == {chrome}
     for s in session.scalars(select(Speech).where(Speech.site == "丁网")):
         assert chrome not in s.text and s.text.startswith("同志们:") and s.text.endswith("谢谢大家!")

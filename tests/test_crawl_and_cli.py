@@ -17,6 +17,7 @@ from sqlalchemy import create_engine, select
 from sqlalchemy.orm import Session
 
 from archive.models import Capture, CrawlRun, DupGroup, Speech
+from archive.record import CLEANED, SUMMARY
 from cli import main
 from tests.conftest import pg_schema, run_cli
 
@@ -128,8 +129,9 @@ def test_run_is_recorded(db: Session) -> None:
 def test_cli_search(crawled: str, cli, query: str, expected_title: str) -> None:  # noqa: ANN001
     result = run_cli(cli, "--db", crawled, "search", query, "--json", "--limit", "50")
     assert result.returncode == 0, result.stderr
-    titles = [json.loads(line)["title"] for line in result.stdout.splitlines()]
-    assert expected_title in titles
+    hits = [json.loads(line) for line in result.stdout.splitlines()]
+    assert expected_title in [h["title"] for h in hits]
+    assert all(set(h) == {*SUMMARY, "occurrences", "snippet"} for h in hits)  # the speech record's names
 
 
 @pytest.mark.parametrize("fmt", ["jsonl", "csv", "parquet"])
@@ -179,6 +181,7 @@ def test_clean_command_offline(cli) -> None:  # noqa: ANN001
     assert result.returncode == 0, result.stderr
     data = json.loads(result.stdout)
     assert data["speeches"][0]["truncated"] and data["speeches"][0]["stated_length"] == 6287
+    assert set(data["speeches"][0]) == {*CLEANED, "outline", "gaps"}  # the record it would be archived as
     reasons = {r["reason"] for r in data["removals"]}
     assert {"paywall.omitted", "paywall.truncated", "chrome.breadcrumb", "chrome.toc"} <= reasons
 

@@ -58,3 +58,16 @@ def test_export_schema_and_docs_agree_with_the_exporter() -> None:
     doc = (DOCS / "export.md").read_text(encoding="utf-8")
     assert f"## Columns (schema version {SCHEMA_VERSION})" in doc
     assert all(f"| `{f}` |" in doc for f in fields(segment=True))
+
+
+def test_readme_lists_the_speech_records_columns_in_order() -> None:
+    """README's "Columns:" sentence names exactly the record's fields, in export order."""
+    import re
+
+    from archive.record import FIELDS, SEGMENTED
+
+    readme = (DOCS.parent / "README.md").read_text(encoding="utf-8")
+    sentence = readme.split("Columns: ", 1)[1].split(". ", 1)[0]
+    without_asides = re.sub(r"\([^)]*\)", "", sentence)
+    named = [w for w in re.findall(r"[a-z_]+", without_asides) if w not in {"and", "with", "segment"}]
+    assert named == [*FIELDS, SEGMENTED.name]

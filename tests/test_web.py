@@ -21,6 +21,7 @@ import pytest
 import uvicorn
 
 from archive.db import open_archive, sessions
+from archive.record import DETAIL, SUMMARY
 from cleaners.chars import to_traditional
 from tests.conftest import SHOTS, free_port
 from tests.test_archive import PARAS, archive_html, html_page
@@ -82,6 +83,7 @@ def test_api_search_finds_both_scripts_with_facets(server: str) -> None:
     assert {h["site"] for h in data["hits"]} == {"甲网", "乙网", "丙网"}
     assert dict(data["facets"]["site"]) == {"甲网": 1, "乙网": 1, "丙网": 1} and data["facets_sampled"] == 1  # exact
     assert all("【驻村】" in h["snippet"] or "【駐村】" in h["snippet"] for h in data["hits"])
+    assert all(set(h) == {*SUMMARY, "snippet", "occurrences"} for h in data["hits"])  # the speech record's names
     data = json.loads(get(server, "/api/search", q="驻村", site="乙网")[2])
     assert [h["site"] for h in data["hits"]] == ["乙网"]
 
@@ -90,6 +92,7 @@ def test_api_speech_group_and_errors(server: str) -> None:
     hit = json.loads(get(server, "/api/search", q="急躁情绪", site="甲网")[2])["hits"][0]
     speech = json.loads(get(server, f"/api/speech/{hit['id']}")[2])
     assert speech["paragraphs"][0] == "同志们:" and speech["capture"]["url"] == "http://a.cn/s.html"
+    assert set(speech) == {*DETAIL, "capture"} and speech["captured_at"].endswith("Z")
     group = json.loads(get(server, f"/api/group/{speech['group_id']}")[2])
     assert len(group["members"]) == 2 and sum(m["canonical"] for m in group["members"]) == 1
     status, _, body = get(server, "/api/search", q='"unbalanced')

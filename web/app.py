@@ -33,6 +33,7 @@ from archive.health import recent_runs
 from archive.concordance import SORTS, concordance, to_csv
 from archive.db import open_archive, sessions
 from archive.export import csv_row, fields, rows
+from archive.record import DETAIL, of_speech, utc_iso
 from archive.segment import require_segmenter
 from archive.models import Capture, DupGroup, Speech
 from archive.search import HIT_END, HIT_START, ORDERS, Filters, QueryError, facets, parse_query, rank_window, search
@@ -239,16 +240,13 @@ def create_app(db_url: str | None = None) -> FastAPI:
                 "ranked_among": min(f.total, result["rank_window"]) if p.order == "relevance" else f.total,
                 "facets": {"site": f.site, "year": f.year, "speaker": f.speaker},
                 "facets_sampled": f.sampled,  # 1: exact; n: estimated from every n-th match
-                "hits": [{**_summary(h.speech), "snippet": h.snippet, "occurrences": h.count} for h in result["hits"]]}
+                "hits": [{**of_speech(h.speech), "snippet": h.snippet, "occurrences": h.count} for h in result["hits"]]}
 
     @app.get("/api/speech/{speech_id}", summary="One speech with its provenance")
     def api_speech(session: Db, speech_id: int) -> dict:
         s = speech_or_404(session, speech_id)
-        return {**_summary(s), "text": s.text, "paragraphs": s.paragraphs, "occasion": s.occasion, "region": s.region,
-                "publish_date": s.publish_date, "truncated": s.truncated, "stated_length": s.stated_length,
-                "mojibake": s.mojibake, "script": s.script, "cleaner_version": s.cleaner_version,
-                "previous_version": s.previous_id,
-                "capture": {"id": s.capture_id, "url": s.capture.url, "fetched_at": s.capture.fetched_at.isoformat(),
+        return {**of_speech(s, DETAIL),
+                "capture": {"id": s.capture_id, "url": s.capture.url, "fetched_at": utc_iso(s.capture.fetched_at),
                             "http_status": s.capture.http_status, "encoding": s.capture.encoding}}
 
     @app.get("/api/group/{group_id}", summary="Every copy of one speech and its differences from the canonical")
@@ -261,7 +259,7 @@ def create_app(db_url: str | None = None) -> FastAPI:
             raise HTTPException(404, str(exc)) from exc
         group = session.get(DupGroup, group_id)
         return {"id": group_id, "canonical_id": group.canonical_id, "reconstruction": group.reconstruction,
-                "members": [{**_summary(m.speech), "canonical": m.canonical, "diff": m.diff} for m in members]}
+                "members": [{**of_speech(m.speech), "canonical": m.canonical, "diff": m.diff} for m in members]}
 
     @app.get("/api/concordance", summary="Key word in context lines (JSON, or CSV with format=csv)")
     def api_concordance(session: Db, p: Params, width: Annotated[int, Query(ge=1, le=200)] = 12,
@@ -341,12 +339,6 @@ def sanitised(html: str) -> str:
 def split_terms(terms: str) -> list[str]:
     """The trend form's terms: queries separated by commas (either width)."""
     return [t for t in re.split(r"[,，]", terms) if t.strip()]
-
-
-def _summary(s: Speech) -> dict:
-    return {"id": s.id, "title": s.title, "site": s.site, "url": s.url, "speaker": s.speaker,
-            "speech_date": s.speech_date, "occasion": s.occasion, "captured_at": s.captured_at.isoformat(),
-            "group_id": s.group_id}
 
 
 def _export_stream(make_session, filters: Filters, query: SearchQuery | None,  # noqa: ANN001 - a sessionmaker

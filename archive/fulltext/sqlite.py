@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from functools import cache
 
 from sqlalchemy import Connection, Float, Integer, Select, column, select, table, text
 
@@ -23,6 +24,7 @@ _DIGITS = "0123456789abcdefghijklmnopqrstuvwxyz"
 FTS = table("speech_grams", column("rowid", Integer), column("rank", Float), column("speech_grams"))
 
 
+@cache  # a speech is a few thousand characters of a few thousand distinct ones: each coded once per process
 def _code(ch: str) -> str:
     """Four base-36 digits: every code point up to U+10FFFF fits (36**4 > 0x110000)."""
     n = ord(ch)
@@ -34,8 +36,8 @@ def _code(ch: str) -> str:
 
 
 def document(search_text: str) -> str:
-    codes = [_code(c) for c in search_text + END]
-    return " ".join(a + b for a, b in zip(codes, codes[1:], strict=False))
+    codes = list(map(_code, search_text + END))
+    return " ".join(map(str.__add__, codes, codes[1:]))
 
 
 def term_query(term: str) -> str:

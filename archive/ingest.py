@@ -1,0 +1,280 @@
+"""Ingest: the one path from a stored capture to its speeches, stored and grouped.
+
+The crawl, ``reclean`` and the cleaning a crashed run left owed all come through ``Ingest``:
+
+    capture ─► clean (pure, on a pool of processes) ─► learned chrome ─► store ─► group
+
+Cleaning is a pure function of the page (``clean``), so it runs on every core; the writer takes
+the results back in the order the captures were given, applies what it learned of each site and
+writes, so the archive is the same whatever the number of workers. Writes are committed in batches
+(``ingest_batch_pages`` pages or ``ingest_batch_ms`` milliseconds, whichever comes first). A
+capture is committed before it is cleaned; one whose outcome never got written (``cleaned_at`` is
+empty: the process was killed) is cleaned when its source is next crawled (``owed``).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+import time
+import traceback
+from collections import deque
+from collections.abc import Callable, Iterable
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass
+from multiprocessing import get_context
+from multiprocessing.context import BaseContext
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+import settings
+from archive import dedup, store
+from archive.learn import site_boilerplate
+from archive.models import Blob, Capture, utcnow
+from cleaners import CleanResult, Limits, PageError, SiteRules, clean_page
+from cleaners.content import not_html
+from cleaners.learned import remove_learned
+from crawler.lifeline import signal_on_parent_death
+
+RELEARN_EVERY = 50  # pages of a site between two readings of its learned chrome
+POOL_AFTER = 64  # pages cleaned in the writer before a pool is started: small crawls never pay for one
+
+
+def limits() -> Limits:
+    """The cleaning limits the user set."""
+    return Limits(max_chars=int(settings.get("max_speech_chars")), min_chars=int(settings.get("min_speech_chars")),
+                  review_share=float(settings.get("review_share")))
+
+
+@dataclass(frozen=True)
+class Page:
+    """One capture's cleaning work, as a worker process receives it."""
+
+    capture_id: int
+    html: list[str]  # the decoded parts, first to last
+    url: str
+    rules: SiteRules
+    limits: Limits
+
+
+@dataclass(frozen=True)
+class Stored:
+    """A stored capture's cleaning work, its parts still compressed: a worker unpacks and decodes them."""
+
+    capture_id: int
+    bodies: list[tuple[bytes, str]]  # each part's stored (compressed) body and encoding, first to last
+    content_type: str | None
+    url: str
+    rules: SiteRules
+    limits: Limits
+
+    def page(self) -> Page | Cleaned:
+        """The decoded page, or why there is nothing to clean."""
+        first = store.unpack(self.bodies[0][0])
+        what = not_html(first, self.content_type)
+        if what:
+            return Cleaned.nothing(self.capture_id, what)
+        html = [body.decode(encoding, errors="replace") for body, encoding in
+                [(first, self.bodies[0][1]), *((store.unpack(b), e) for b, e in self.bodies[1:])]]
+        return Page(self.capture_id, html, self.url, self.rules, self.limits)
+
+
+@dataclass(frozen=True)
+class Cleaned:
+    capture_id: int
+    result: CleanResult | None
+    error: str | None = None  # why cleaning gave no result (the raw page is kept for a later reclean)
+    crashed: bool = False  # the error is a cleaner bug, not a page it cannot read
+    note: str | None = None  # why there was nothing to clean ("not_html: a PDF document")
+
+    @classmethod
+    def nothing(cls, capture_id: int, what: str) -> Cleaned:
+        """A capture that is not an HTML page: kept raw, and any speech an older cleaner made of it goes."""
+        return cls(capture_id, CleanResult.empty(), note=f"not_html: {what}")
+
+
+def clean(work: Page | Stored) -> Cleaned:
+    """Clean one page; a failure is returned, never raised, so it costs neither the batch nor the pool."""
+    page = work.page() if isinstance(work, Stored) else work
+    if isinstance(page, Cleaned):
+        return page
+    try:
+        return Cleaned(page.capture_id, clean_page(page.html, page.url, page.rules, page.limits))
+    except PageError as exc:
+        return Cleaned(page.capture_id, None, str(exc))
+    except Exception as exc:  # noqa: BLE001 - a cleaner bug must not cost the raw page
+        return Cleaned(page.capture_id, None, f"cleaner crashed: {exc!r}\n{traceback.format_exc(limit=-3)}", True)
+
+
+def _worker_started() -> None:
+    """Pool workers end with the process that started them, and leave Ctrl-C to it."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal_on_parent_death(signal.SIGTERM)
+
+
+def _start_method() -> BaseContext:
+    """Fork when this process runs one thread (cheap: workers inherit the imported cleaners); else a
+    fork server that has imported them, as forking a threaded process may copy a lock another
+    thread holds (the crawl's reactor)."""
+    if threading.active_count() == 1:
+        return get_context("fork")
+    context = get_context("forkserver")
+    context.set_forkserver_preload(["cleaners", "archive.ingest"])
+    return context
+
+
+class SiteChrome:
+    """What each site's archived speeches teach as its chrome, read again every ``RELEARN_EVERY``
+    pages of that site. Read in the writer, in capture order: the same pages give the same archive."""
+
+    def __init__(self) -> None:
+        self.known: dict[str, tuple[frozenset[str], int]] = {}
+
+    def __call__(self, session: Session, site: str) -> frozenset[str]:
+        lines, pages = self.known.get(site, (frozenset(), RELEARN_EVERY))
+        if pages >= RELEARN_EVERY:
+            lines, pages = site_boilerplate(session, site), 0
+        self.known[site] = (lines, pages + 1)
+        return lines
+
+
+@dataclass
+class Written:
+    """What became of one capture."""
+
+    capture: Capture
+    cleaned: Cleaned
+    outcome: store.SaveOutcome
+
+
+def write(session: Session, capture: Capture, cleaned: Cleaned, site: str, chrome: SiteChrome) -> store.SaveOutcome:
+    """Store a capture's cleaning outcome: its speeches, grouped with their copies, or why it has none."""
+    fresh, capture.cleaned_at = capture.cleaned_at is None, utcnow()  # a capture never cleaned has no speeches
+    if cleaned.result is None:
+        capture.note = f"clean failed: {cleaned.error}"[:300]
+        return store.SaveOutcome()
+    result = remove_learned(cleaned.result, chrome(session, cleaned.result.site_name or site))
+    saved = store.save_speeches(session, capture, result, site, fresh)
+    if cleaned.note:
+        capture.note = cleaned.note
+    for gid in saved.orphaned:
+        dedup.regroup_after_drop(session, gid)
+    for row in saved.written:
+        if dedup.assign_group(session, row):
+            saved.outcome.duplicates += 1
+    return saved.outcome
+
+
+class Ingest:
+    """Cleans captures on a pool of ``workers`` processes and writes their outcomes in the order given.
+
+    With ``workers`` unset (the setting ``ingest_workers``) the pool starts after ``POOL_AFTER``
+    pages, so a small crawl is cleaned by the writer alone; ``workers`` given starts it at once.
+
+    ``add`` returns at once while fewer than ``4 × workers`` pages are in hand, else writes the
+    oldest first (back-pressure); ``flush`` writes and commits everything in hand. Each written
+    capture is reported to ``on_written`` before its batch commits."""
+
+    def __init__(self, session: Session, workers: int | None = None, on_written: Callable[[Written], None] | None = None,
+                 before_commit: Callable[[], None] | None = None, batch_pages: int | None = None,
+                 batch_ms: float | None = None) -> None:
+        self.session = session
+        self.workers = workers or int(settings.get("ingest_workers")) or os.cpu_count() or 1
+        self.pool_after = 0 if workers else POOL_AFTER
+        self.on_written = on_written
+        self.before_commit = before_commit
+        self.batch_pages = batch_pages or int(settings.get("ingest_batch_pages"))
+        self.batch_seconds = (batch_ms if batch_ms is not None else float(settings.get("ingest_batch_ms"))) / 1000
+        self.limits = limits()
+        self.chrome = SiteChrome()
+        self.pool: ProcessPoolExecutor | None = None
+        self.processes = 1  # that cleaned: the writer alone until a pool starts
+        self.seen = 0
+        self.in_hand: deque[tuple[Capture, str, Future | Cleaned]] = deque()
+        self.unsaved = 0
+        self.since = time.monotonic()
+
+    def add(self, capture: Capture, work: Page | Stored | Cleaned, site: str) -> None:
+        """Clean ``work`` (the capture's page, of ``site``, unless already known) and write its
+        outcome, in order, when its turn comes."""
+        if not isinstance(work, Cleaned):
+            self.seen += 1
+            if self.pool is None and self.workers > 1 and self.seen > self.pool_after:
+                self.pool = ProcessPoolExecutor(self.workers, mp_context=_start_method(),
+                                                initializer=_worker_started)
+                self.processes = self.workers
+            work = self.pool.submit(clean, work) if self.pool else clean(work)
+        self.in_hand.append((capture, site, work))
+        while len(self.in_hand) > 4 * self.workers:
+            self._write_next()
+        self.write_ready()
+
+    def write_ready(self) -> None:
+        """Write the outcomes whose turn has come and that are ready; commit if the batch is due."""
+        while self.in_hand and (not isinstance(ready := self.in_hand[0][2], Future) or ready.done()):
+            self._write_next()
+        if self.unsaved and (self.unsaved >= self.batch_pages or time.monotonic() - self.since >= self.batch_seconds):
+            self.commit()
+
+    def flush(self) -> None:
+        while self.in_hand:
+            self._write_next()
+        self.commit()
+
+    def commit(self) -> None:
+        if self.before_commit is not None:
+            self.before_commit()
+        self.session.commit()
+        self.unsaved = 0
+        self.since = time.monotonic()
+
+    def close(self) -> None:
+        """Write what is in hand and stop the pool; what is in hand when this fails is owed, not lost."""
+        try:
+            self.flush()
+        finally:
+            self.stop()
+
+    def stop(self) -> None:
+        """Stop the pool without writing what is in hand."""
+        if self.pool is not None:
+            self.pool.shutdown(cancel_futures=True)
+            self.pool = None
+        self.in_hand.clear()
+
+    def _write_next(self) -> None:
+        capture, site, pending = self.in_hand.popleft()
+        cleaned = pending.result() if isinstance(pending, Future) else pending
+        outcome = write(self.session, capture, cleaned, site, self.chrome)
+        self.unsaved += 1
+        if self.on_written is not None:
+            self.on_written(Written(capture, cleaned, outcome))
+
+
+def owed(session: Session, source_id: int | None = None) -> list[int]:
+    """First parts whose cleaning outcome was never stored (a killed run), oldest first."""
+    stmt = select(Capture.id).where(Capture.cleaned_at.is_(None), Capture.root_id.is_(None)).order_by(Capture.id)
+    return list(session.scalars(stmt.where(Capture.source_id == source_id) if source_id is not None else stmt))
+
+
+def add_stored(ingest: Ingest, captures: Iterable[Capture], rules_for: Callable[[Capture], SiteRules],
+               site_for: Callable[[Capture], str], chunk: int = 200) -> None:
+    """Clean stored captures again (``reclean``, and what a killed run owed), reading their parts
+    and bodies ``chunk`` captures at a time, so the writer spends two queries on each chunk."""
+    captures = list(captures)
+    for start in range(0, len(captures), chunk):
+        roots = captures[start:start + chunk]
+        parts: dict[int, list[Capture]] = {}
+        for part in ingest.session.scalars(select(Capture).where(Capture.root_id.in_([c.id for c in roots]))
+                                           .order_by(Capture.part_index)):
+            parts.setdefault(part.root_id, []).append(part)
+        every = [p for c in roots for p in (c, *parts.get(c.id, []))]
+        blobs = dict(ingest.session.execute(select(Blob.sha256, Blob.data)
+                                            .where(Blob.sha256.in_({p.body_sha256 for p in every}))).all())
+        for capture in roots:
+            bodies = [(blobs[p.body_sha256], p.encoding) for p in (capture, *parts.get(capture.id, []))]
+            work = Stored(capture.id, bodies, (capture.headers or {}).get("Content-Type"), capture.canonical_url,
+                          rules_for(capture), ingest.limits)
+            ingest.add(capture, work, site_for(capture))

@@ -1,0 +1,112 @@
+"""The ingest path: cleaning on a pool of processes gives the same archive as cleaning in one, and
+cleaning a crashed run owed is done on the next run."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sqlalchemy import select, text
+
+from archive import ingest, store
+from archive.db import open_archive, sessions
+from archive.models import Capture, DupGroup, Speech
+from tests.changing_site import ChangingSite
+from tests.conftest import run_cli
+from cleaners import SiteRules
+from tests.sites import speech
+
+RULES = SiteRules(body_selector="div.c")
+CHROME = "本文由讲话稿网整理发布，转载请注明出处"  # a site's own line under every speech: learned, then removed
+
+
+def pages() -> list[tuple[str, str]]:
+    """(url, html) of 40 pages of two sites: distinct speeches, copies of them on the other site
+    (one in traditional script's stead, cut short), and a compilation of two."""
+    out = []
+    for n in range(30):
+        title, paras = speech(n)
+        out.append((f"http://a.cn/{n}.html", _html(title, [*paras, CHROME])))
+    for n in range(0, 30, 3):
+        title, paras = speech(n)
+        out.append((f"http://b.cn/{n}.html", _html(title, paras[: max(3, len(paras) - 2)])))
+    out.append(("http://b.cn/both.html", _html("讲话两篇", [*speech(4)[1], *speech(7)[1]])))
+    return out
+
+
+def _html(title: str, paras: list[str]) -> str:
+    body = "".join(f"<p>{p}</p>" for p in paras)
+    return (f"<html><head><meta charset='utf-8'><title>{title}</title></head><body><div class='crumb'>首页 > 讲话</div>"
+            f"<div class='c'><h1>{title}</h1>{body}</div></body></html>")
+
+
+def captured(db_url: str) -> None:
+    """An archive holding the pages raw, none cleaned yet."""
+    engine = open_archive(db_url)
+    with sessions(engine)() as session:
+        source = store.ensure_source(session, "test", {})
+        for url, html in pages():
+            store.save_capture(session, source, None, store.Fetched(
+                url=url, final_url=url, canonical_url=url, status=200, headers={}, encoding="utf-8",
+                body=html.encode(), fetched_at=datetime(2026, 1, 1, tzinfo=UTC)))
+        session.commit()
+    engine.dispose()
+
+
+def dump(db_url: str) -> str:
+    engine = open_archive(db_url)
+    with sessions(engine)() as session:
+        speeches = [(s.id, s.capture_id, s.index_in_page, s.title, s.text, s.group_id, s.truncated, s.compilation,
+                     s.removals, s.previous_id) for s in session.scalars(select(Speech).order_by(Speech.id))]
+        groups = [(g.id, g.canonical_id, g.size) for g in session.scalars(select(DupGroup).order_by(DupGroup.id))]
+    engine.dispose()
+    return json.dumps([speeches, groups], ensure_ascii=False, default=str)
+
+
+def reclean(db_url: str, workers: int) -> int:
+    """Clean every capture again as ``speech-archive reclean --workers N`` does; returns the processes used."""
+    engine = open_archive(db_url, writer=True)
+    with sessions(engine)() as session:
+        job = ingest.Ingest(session, workers=workers)
+        captures = session.scalars(select(Capture).where(Capture.root_id.is_(None)).order_by(Capture.id)).all()
+        ingest.add_stored(job, captures, lambda _c: RULES, lambda c: c.canonical_url.split("/")[2])
+        job.close()
+    engine.dispose()
+    return job.processes
+
+
+def test_cleaning_on_two_processes_gives_the_archive_one_gives(tmp_path: Path) -> None:
+    archives = {}
+    for workers in (1, 2):
+        db_url = f"sqlite:///{tmp_path / f'w{workers}.sqlite3'}"
+        captured(db_url)
+        for _ in range(2):  # new speeches, then again: the second learns the site's chrome from the first
+            assert reclean(db_url, workers) == workers
+        archives[workers] = dump(db_url)
+    speeches, groups = json.loads(archives[1])
+    assert len(speeches) >= 40 and len(groups) < len(speeches)  # copies were grouped
+    assert all(CHROME not in s[4] for s in speeches)  # the learned layer ran
+    assert sum(s[1] == 41 for s in speeches) == 2  # the compilation page gave its two speeches
+    assert archives[2] == archives[1]
+
+
+def test_pages_a_killed_run_left_uncleaned_are_cleaned_on_the_next_run(db_url: str, tmp_path: Path, cli) -> None:  # noqa: ANN001
+    with ChangingSite(articles=3) as site:
+        source = site.source_file(tmp_path)
+        assert run_cli(cli, "--db", db_url, "crawl", str(source)).returncode == 0
+        engine = open_archive(db_url)
+        with engine.begin() as conn:  # as a crawl killed between a capture's commit and its speeches' leaves it
+            owed = conn.scalar(select(Capture.id).where(Capture.url.like("%/a/1.html")))
+            conn.execute(text("DELETE FROM speeches WHERE capture_id = :c"), {"c": owed})
+            conn.execute(text("UPDATE captures SET cleaned_at = NULL WHERE id = :c"), {"c": owed})
+        site.requests.clear()
+        done = run_cli(cli, "--db", db_url, "crawl", str(source), "--log-level", "INFO")
+        assert done.returncode == 0, done.stderr
+        assert "cleaning 1 pages an interrupted run left uncleaned" in done.stderr
+        assert not any(h.get("if-none-match") is None for _, h in site.article_requests())  # nothing refetched whole
+    with sessions(engine)() as session:
+        capture = session.get(Capture, owed)
+        assert capture.cleaned_at is not None
+        assert [s.title for s in session.scalars(select(Speech).where(Speech.capture_id == owed))] == ["讲话第1篇"]
+    engine.dispose()
