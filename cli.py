@@ -120,6 +120,10 @@ def crawl(ctx: click.Context, source: str, base_url: str | None, log_level: str,
     click.echo(f"crawl of {src.name}: {stats.get('finish_reason', 'finished')}; "
                f"{stats.get('archive/pages', 0)} pages, {stats.get('archive/stored', 0)} new speeches, "
                f"{stats.get('archive/duplicate', 0)} duplicates, {stats.get('clean/failed', 0)} pages failed cleaning")
+    if stats.get("archive/failure"):
+        raise click.ClickException(f"the archive could not be written, so the crawl stopped: {stats['archive/failure']}. "
+                                   f"What was archived before is kept; {stats.get('archive/not_stored', 0)} fetched "
+                                   "pages were not, and are fetched again when you crawl once the archive is writable.")
     run_id = stats.get("archive/run_id")
     if run_id is not None:
         with _session(ctx) as session:

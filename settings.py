@@ -53,8 +53,9 @@ DECLARED: tuple[Setting, ...] = (
             "Processes that clean pages during a crawl and a reclean (0: one per core). The archive is the same "
             "whatever the number; a crawl cleans its first 64 pages in the writing process alone, so small crawls never start a pool."),
     Setting("ingest_batch_pages", 100,
-            "Pages whose speeches are committed in one transaction (fewer if ingest_batch_ms passes first); a "
-            "crash costs no capture, only the cleaning of the batch, which the next run redoes."),
+            "Pages committed in one transaction (fewer if ingest_batch_ms passes first); a crash loses at most the "
+            "pages of the batch, which the next run fetches again, and a page committed before its speeches is "
+            "cleaned on the next run."),
     Setting("ingest_batch_ms", 1000, "Longest time (milliseconds) cleaned pages wait before their batch is committed."),
     Setting("max_page_bytes", 8 * 1024 * 1024,
             "Largest response body fetched; bigger pages are dropped with a logged reason."),

@@ -18,7 +18,7 @@ MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 MIGRATION_LOCK = 0x5A_4D_16  # PostgreSQL advisory lock key held while the schema is migrated
 # SQLite page cache per connection, KiB: posting and full-text inserts land all over their indexes,
 # which outgrow the default 2 MB after a few hundred speeches and then read pages back for each insert
-CACHE_KIB = 64 * 1024
+CACHE_KIB = 16 * 1024  # bounded: a crawl's memory stays flat as the archive grows
 
 
 class ArchiveError(RuntimeError):

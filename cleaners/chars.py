@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterable
 from functools import lru_cache
 
 import opencc
@@ -50,8 +51,31 @@ def to_traditional(text: str) -> str:
 _WIDE = re.compile(r"[\uff01-\uff5e\u3000\u00a0]")
 _CJK_CHAR = re.compile(r"[\u4e00-\u9fff]")
 _CJK_ANY = re.compile(rf"[{CJK}]")
-_FOLDED: dict[str, str] = {}
-_FOLD_CACHE_SIZE = 20000
+
+
+class _FoldCache(dict[str, str]):
+    """``fold``'s results within a budget of characters, emptied when full. A budget of entries let
+    whole speech texts pile up (20,000 of them: hundreds of MB over a long crawl)."""
+
+    budget = 2_000_000  # characters folded: a page's paragraphs many times over, some 8 MB
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.chars = 0
+
+    def put(self, pairs: Iterable[tuple[str, str]]) -> None:
+        for text, folded in pairs:
+            if self.chars + len(text) > self.budget:
+                self.clear()
+            self[text] = folded
+            self.chars += len(text)
+
+    def clear(self) -> None:
+        super().clear()
+        self.chars = 0
+
+
+_FOLDED = _FoldCache()
 
 
 _RANGES = ((0x3400, 0x4DC0), (0x4E00, 0xA000), (0xF900, 0xFB00))
@@ -85,9 +109,8 @@ def fold(text: str) -> str:
     cache for a whole page in one OpenCC call."""
     folded = _FOLDED.get(text)
     if folded is None:
-        if len(_FOLDED) >= _FOLD_CACHE_SIZE:
-            _FOLDED.clear()
-        folded = _FOLDED[text] = _fold_uncached(text)
+        folded = _fold_uncached(text)
+        _FOLDED.put([(text, folded)])
     return folded
 
 
@@ -98,17 +121,13 @@ def prefold(paras: list[str]) -> None:
         return
     converted = _converted()
     plain = [p for p in todo if not converted.search(p)]  # no traditional character: width and case only
-    if len(_FOLDED) + len(plain) >= _FOLD_CACHE_SIZE:
-        _FOLDED.clear()
-    _FOLDED.update((p, _fold_uncached(p)) for p in plain)
+    _FOLDED.put((p, _fold_uncached(p)) for p in plain)
     todo = [p for p in todo if p not in _FOLDED]
     if not todo:
         return
     folded = _fold_uncached("\n".join(todo)).split("\n")
     if len(folded) == len(todo):
-        if len(_FOLDED) + len(todo) >= _FOLD_CACHE_SIZE:
-            _FOLDED.clear()
-        _FOLDED.update(zip(todo, folded, strict=True))
+        _FOLDED.put(zip(todo, folded, strict=True))
 
 
 def clear_fold_cache() -> None:

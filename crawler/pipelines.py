@@ -58,8 +58,9 @@ class ArchivePipeline:
         self.writer.start()
 
     async def process_item(self, item: PageItem) -> PageItem:
-        if self.failed is not None:
-            raise RuntimeError(f"the archive cannot be written ({self.failed}); page not archived") from self.failed
+        if self.failed is not None:  # logged once where it failed; the crawl is closing
+            self.stats.inc_value("archive/not_stored")
+            return item
         try:
             self.inbox.put_nowait(item)
         except queue.Full:  # the writer is behind: this item waits off the reactor, and no more are taken
@@ -122,6 +123,8 @@ class ArchivePipeline:
             self.ingest.close()
         except BaseException as exc:  # noqa: BLE001 - what is committed stays; the run is recorded interrupted
             self.failed = exc
+            cause = getattr(exc, "orig", None) or exc  # the database's own words, without the SQL
+            self.stats.set_value("archive/failure", f"{type(cause).__name__}: {cause}"[:500])
             self.crawler.spider.logger.exception("the archive writer failed: the crawl stops")
             self.session.rollback()
             self.counts.clear()  # of pages the rollback took back

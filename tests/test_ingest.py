@@ -4,6 +4,8 @@ cleaning a crashed run owed is done on the next run."""
 from __future__ import annotations
 
 import json
+import subprocess
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -13,7 +15,7 @@ from archive import ingest, store
 from archive.db import open_archive, sessions
 from archive.models import Capture, DupGroup, Speech
 from tests.changing_site import ChangingSite
-from tests.conftest import run_cli
+from tests.conftest import crawl_runs, run_cli
 from cleaners import SiteRules
 from tests.sites import speech
 
@@ -110,3 +112,31 @@ def test_pages_a_killed_run_left_uncleaned_are_cleaned_on_the_next_run(db_url: s
         assert capture.cleaned_at is not None
         assert [s.title for s in session.scalars(select(Speech).where(Speech.capture_id == owed))] == ["讲话第1篇"]
     engine.dispose()
+
+
+def test_an_archive_that_stops_taking_writes_stops_the_crawl_with_a_clear_error(db_url: str, tmp_path: Path,  # noqa: ANN001
+                                                                                cli) -> None:
+    with ChangingSite(articles=40, delay=0.15) as site:
+        source = site.source_file(tmp_path)
+        proc = subprocess.Popen([*cli, "--db", db_url, "crawl", str(source)], stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True)
+        engine = open_archive(db_url)
+        deadline = time.monotonic() + 60
+        while not _count(engine, "speeches"):  # the first batch is committed
+            assert proc.poll() is None and time.monotonic() < deadline, "the crawl archived nothing"
+            time.sleep(0.2)
+        with engine.begin() as conn:  # the archive breaks under the crawl (a dropped table, as a bad migration would)
+            conn.execute(text("ALTER TABLE speeches RENAME TO speeches_gone"))
+        _, err = proc.communicate(timeout=90)
+        assert proc.returncode != 0
+        assert "the archive could not be written, so the crawl stopped" in err
+        assert len([p for p, _ in site.article_requests()]) < 40  # it stopped rather than fetching on for nothing
+        [run] = [r for r in crawl_runs(db_url)]
+        assert run.status == "interrupted"
+        assert _count(engine, "captures") >= run.pages > 0  # what was committed before is kept
+    engine.dispose()
+
+
+def _count(engine, table: str) -> int:  # noqa: ANN001
+    with engine.connect() as conn:
+        return conn.scalar(text(f"SELECT count(*) FROM {table}"))
