@@ -170,8 +170,9 @@ def save_speeches(session: Session, capture: Capture, result: CleanResult, site:
     capture.note = f"not_prose: {'; '.join(result.rejected)}"[:300] if result.rejected and not result.speeches else None
     existing = {} if fresh else {s.index_in_page: s for s in
                                  session.scalars(select(Speech).where(Speech.capture_id == capture.id))}
-    for piece in [existing.pop(i) for i in list(existing) if i < 0]:  # cut from a compilation by its copies:
-        _drop(session, piece, saved)                                    # cut anew if it still is one
+    pieces = [existing.pop(i) for i in list(existing) if i < 0]  # cut from a compilation by its copies:
+    for piece in pieces:                                           # cut anew (by grouping) if it still is one
+        _drop(session, piece, saved)
     earlier = {} if existing else latest_versions(session, capture)
     removals = [{"reason": r.reason, "text": r.text[:500]} for r in result.removals]
     for sp in result.speeches:
@@ -200,7 +201,8 @@ def save_speeches(session: Session, capture: Capture, result: CleanResult, site:
             if row.text != sp.text:
                 outcome.changed += 1
             # what grouping reads is as it was (copy-made marks would differ): its group stands
-            grouped = row.group_id is not None and (row.text, row.truncated, row.gaps) == (sp.text, sp.truncated, sp.gaps)
+            grouped = not pieces and row.group_id is not None and \
+                (row.text, row.truncated, row.gaps) == (sp.text, sp.truncated, sp.gaps)
             for k, v in fields.items():
                 setattr(row, k, v)
         session.flush()

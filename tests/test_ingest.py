@@ -66,13 +66,13 @@ def dump(db_url: str) -> str:
     return json.dumps([speeches, groups], ensure_ascii=False, default=str)
 
 
-def reclean(db_url: str, workers: int) -> int:
+def reclean(db_url: str, workers: int, rules: SiteRules = RULES) -> int:
     """Clean every capture again as ``speech-archive reclean --workers N`` does; returns the processes used."""
     engine = open_archive(db_url, writer=True)
     with sessions(engine)() as session:
         job = ingest.Ingest(session, workers=workers)
         captures = session.scalars(select(Capture).where(Capture.root_id.is_(None)).order_by(Capture.id)).all()
-        ingest.add_stored(job, captures, lambda _c: RULES, lambda c: c.canonical_url.split("/")[2])
+        ingest.add_stored(job, captures, lambda _c: rules, lambda c: c.canonical_url.split("/")[2])
         job.close()
     engine.dispose()
     return job.processes
@@ -140,3 +140,34 @@ def test_an_archive_that_stops_taking_writes_stops_the_crawl_with_a_clear_error(
 def _count(engine, table: str) -> int:  # noqa: ANN001
     with engine.connect() as conn:
         return conn.scalar(text(f"SELECT count(*) FROM {table}"))
+
+
+def test_a_compilation_cut_at_its_copies_is_cut_again_by_reclean(tmp_path: Path) -> None:
+    """Reclean drops the pieces a compilation was cut into and, its text unchanged, cuts it anew."""
+    from tests.noise.compose import page_html
+    from tests.test_compilations import missed_pages
+
+    [(c, _)] = missed_pages(1)
+    db_url = f"sqlite:///{tmp_path / 'a.sqlite3'}"
+    engine = open_archive(db_url)
+    with sessions(engine)() as session:
+        source = store.ensure_source(session, "test", {})
+        pages = [("http://site.test/fanwen/0.html", page_html(c.paras, f"讲话稿范文{len(c.speeches)}篇", template=0))]
+        pages += [(f"http://copies.test/{k}.html", _html(f"讲话{k}", gold.split("\n"))) for k, gold in enumerate(c.speeches)]
+        job = ingest.Ingest(session, workers=1)
+        for url, html in pages:
+            capture = store.save_capture(session, source, None, store.Fetched(
+                url=url, final_url=url, canonical_url=url, status=200, headers={}, encoding="utf-8",
+                body=html.encode(), fetched_at=datetime(2026, 1, 1, tzinfo=UTC)))
+            job.add(capture, ingest.Page(capture.id, [html], url, SiteRules(), job.limits), url.split("/")[2])
+        job.close()
+    pieces = dump_pieces(engine)
+    assert len(pieces) >= 2  # cut at its copies as they arrived
+    reclean(db_url, 1, SiteRules())
+    assert dump_pieces(engine) == pieces
+    engine.dispose()
+
+
+def dump_pieces(engine) -> list[str]:  # noqa: ANN001
+    with engine.connect() as conn:
+        return sorted(conn.scalars(text("SELECT text FROM speeches WHERE index_in_page < 0")))
