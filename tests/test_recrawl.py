@@ -95,7 +95,7 @@ def test_recrawl_fetches_new_articles_only_and_versions_edited_ones(db_url: str,
 
 
 def test_a_crawl_killed_mid_run_resumes_without_loss_or_duplicates(db_url: str, tmp_path: Path, cli) -> None:  # noqa: ANN001
-    with ChangingSite(articles=12, delay=0.4) as site:
+    with ChangingSite(articles=12, delay=0.6) as site:  # slow enough that the kill lands mid-run, commits 1 s apart
         source = site.source_file(tmp_path)
         proc = subprocess.Popen([*cli, "--db", db_url, "crawl", str(source)],
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=ROOT)
@@ -249,9 +249,9 @@ def test_two_crawls_of_one_source_never_run_at_once(db_url: str, tmp_path: Path,
         first = subprocess.Popen([*cli, "--db", db_url, "crawl", str(source)], stdout=subprocess.DEVNULL,
                                  stderr=subprocess.DEVNULL, cwd=ROOT)
         deadline = time.monotonic() + 90
-        while not archived(db_url):
-            assert first.poll() is None and time.monotonic() < deadline, "the first crawl archived nothing"
-            time.sleep(0.2)
+        while not site.article_requests():  # the first crawl holds its lease and is fetching articles
+            assert first.poll() is None and time.monotonic() < deadline, "the first crawl fetched nothing"
+            time.sleep(0.05)
         site.delay = 3  # the first crawl is surely still running while the second starts
         second = run_cli(cli, "--db", db_url, "crawl", str(source))
         assert second.returncode == 2 and "changing is already being crawled" in second.stderr
