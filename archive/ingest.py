@@ -253,10 +253,10 @@ class Ingest:
             self.on_written(Written(capture, cleaned, outcome))
 
 
-def owed(session: Session, source_id: int | None = None) -> list[int]:
-    """First parts whose cleaning outcome was never stored (a killed run), oldest first."""
-    stmt = select(Capture.id).where(Capture.cleaned_at.is_(None), Capture.root_id.is_(None)).order_by(Capture.id)
-    return list(session.scalars(stmt.where(Capture.source_id == source_id) if source_id is not None else stmt))
+def owed(session: Session, source_id: int) -> list[Capture]:
+    """The source's first parts whose cleaning outcome was never stored (a killed run), oldest first."""
+    return list(session.scalars(select(Capture).where(Capture.source_id == source_id, Capture.cleaned_at.is_(None),
+                                                      Capture.root_id.is_(None)).order_by(Capture.id)))
 
 
 def add_stored(ingest: Ingest, captures: Iterable[Capture], rules_for: Callable[[Capture], SiteRules],

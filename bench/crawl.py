@@ -188,6 +188,11 @@ def speeches_in(db_url: str) -> int:
     return count
 
 
+def archiving(db_url: str, *command: str) -> tuple[float, float, float, int]:
+    """Seconds, CPU s and peak RSS MB of one ``speech-archive`` command on ``db_url``, and the speeches it holds after."""
+    return (*measured([sys.executable, "-m", "cli", "--db", db_url, *command]), speeches_in(db_url))
+
+
 def run_kind(kind: str, site: BenchSite, source: Path, folder: Path, concurrency: int) -> tuple[float, float, float, int]:
     """Seconds, CPU s, peak RSS MB and speeches archived (0 for the bare spiders) of one run."""
     if kind in ("bare", "bare+trafilatura"):
@@ -195,10 +200,8 @@ def run_kind(kind: str, site: BenchSite, source: Path, folder: Path, concurrency
                 "--concurrency", str(concurrency)]
         return (*measured(argv), 0)
     if kind == "crawl sqlite":
-        db_url = f"sqlite:///{folder / 'crawled.db'}"
         (folder / "crawled.db").unlink(missing_ok=True)
-        seconds, cpu, rss = measured([sys.executable, "-m", "cli", "--db", db_url, "crawl", str(source)])
-        return seconds, cpu, rss, speeches_in(db_url)
+        return archiving(f"sqlite:///{folder / 'crawled.db'}", "crawl", str(source))
     if kind.startswith("reclean"):  # the last SQLite crawl's archive, copied, cleaned again on N processes
         crawled = folder / "crawled.db"
         if not crawled.exists():
@@ -207,15 +210,10 @@ def run_kind(kind: str, site: BenchSite, source: Path, folder: Path, concurrency
             conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         copy = folder / "reclean.db"
         shutil.copyfile(crawled, copy)
-        db_url = f"sqlite:///{copy}"
-        seconds, cpu, rss = measured([sys.executable, "-m", "cli", "--db", db_url, "reclean", "--workers",
-                                      kind.split()[1]])
-        return seconds, cpu, rss, speeches_in(db_url)
+        return archiving(f"sqlite:///{copy}", "reclean", "--workers", kind.split()[1])
     schema, admin = pg_schema()
     try:
-        db_url = f"{PG}?options=-csearch_path%3D{schema}"
-        seconds, cpu, rss = measured([sys.executable, "-m", "cli", "--db", db_url, "crawl", str(source)])
-        return seconds, cpu, rss, speeches_in(db_url)
+        return archiving(f"{PG}?options=-csearch_path%3D{schema}", "crawl", str(source))
     finally:
         drop_schema(schema, admin)
 

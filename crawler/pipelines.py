@@ -21,7 +21,7 @@ from scrapy.utils.defer import deferred_from_coro
 
 from archive import health, ingest, store
 from archive.db import open_archive, sessions
-from archive.models import Capture, CrawlRun, utcnow
+from archive.models import utcnow
 from crawler.frontier import RUN_OVER
 from crawler.items import PageItem
 
@@ -35,7 +35,6 @@ class ArchivePipeline:
         self.crawler = crawler
         self.stats = crawler.stats
         self.db_url = crawler.settings.get("ARCHIVE_DB")
-        self.run_id: int | None = None
         self.inbox: queue.Queue[PageItem | None] = queue.Queue(maxsize=QUEUE_PAGES)
         self.failed: BaseException | None = None
 
@@ -50,8 +49,7 @@ class ArchivePipeline:
         self.source = store.ensure_source(self.session, spider.source.name, spider.source.raw)
         self.run = store.start_run(self.session, self.source, self.crawler.settings.get("FRONTIER_RUN"))
         self.session.commit()
-        self.run_id = self.run.id
-        self.crawler.stats.set_value("archive/run_id", self.run_id)
+        self.crawler.stats.set_value("archive/run_id", self.run.id)
         self.counts: Counter[str] = Counter()  # the run's counters since the last commit
         self.ingest = ingest.Ingest(self.session, on_written=self._count, before_commit=self._tally)
         self.writer = threading.Thread(target=self._write, name="archive-writer", daemon=True)
@@ -73,7 +71,7 @@ class ArchivePipeline:
         reason = self.crawler.stats.get_value("finish_reason") or ("finished" if self.crawler.crawling else "shutdown")
         await asyncio.to_thread(self._stop_writer)
         if reason == RUN_OVER:  # joined a shared crawl as it ended: it did nothing and is no part of it
-            self.session.delete(self.session.get(CrawlRun, self.run_id))
+            self.session.delete(self.run)
             self.session.commit()
             self._dispose()
             return
@@ -104,7 +102,7 @@ class ArchivePipeline:
         """Store each page as it comes, clean what earlier runs owed first, commit in batches."""
         ended = False
         try:
-            owed = [self.session.get(Capture, cid) for cid in ingest.owed(self.session, self.source.id)]
+            owed = ingest.owed(self.session, self.source.id)
             if owed:
                 self.crawler.spider.logger.info("cleaning %d pages an interrupted run left uncleaned", len(owed))
                 ingest.add_stored(self.ingest, owed, lambda c: self._rules(c.canonical_url),
