@@ -1,4 +1,7 @@
-"""The ``speech-archive`` command line. User mistakes print one line and exit 2, never a traceback."""
+"""The ``speech-archive`` command line. User mistakes print one line and exit 2, never a traceback.
+
+A command imports what only it needs (Scrapy, numpy, APScheduler, Redis) inside itself, so that
+``search`` or ``runs`` start without paying for a crawler they do not use."""
 
 from __future__ import annotations
 
@@ -18,7 +21,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 import settings
-from archive import dedup, fulltext, health, ingest, locks
+from archive import fulltext, health, locks
 from archive.db import ArchiveError, open_archive, sessions
 from archive.export import FORMATS, export, write_atomic
 from archive.groups import members, versions
@@ -32,9 +35,8 @@ from cleaners import CleanResult, PageError, SiteRules, clean_page
 from cleaners.content import not_html
 from crawler.encoding import decode_html
 from crawler.sources import SourceError, load_source, trigger_of
-from scheduler import SchedulerBusy
 
-USER_ERRORS = (SourceError, ArchiveError, QueryError, PageError, SchedulerBusy, locks.Busy, FileNotFoundError,
+USER_ERRORS = (SourceError, ArchiveError, QueryError, PageError, locks.Busy, FileNotFoundError,
                IsADirectoryError, PermissionError, ConnectionError, ValueError)
 
 
@@ -161,6 +163,8 @@ def worker(ctx: click.Context, once: bool, poll: float) -> None:
 @user_errors
 def clean(file: Path, url: str, source_name: str | None, encoding: str | None, as_json: bool, explain: bool) -> None:
     """Clean a saved page offline and print the speeches found in it."""
+    from archive import ingest
+
     body = file.read_bytes()
     what = not_html(body)
     if what:
@@ -199,6 +203,8 @@ def clean(file: Path, url: str, source_name: str | None, encoding: str | None, a
 @user_errors
 def reclean(ctx: click.Context, source_name: str | None, workers: int | None) -> None:
     """Re-run the current cleaners over stored raw captures."""
+    from archive import ingest
+
     session = _session(ctx, writer=True)
     stmt = select(Capture).where(Capture.root_id.is_(None), or_(Capture.note.is_(None), Capture.note.not_like("alias%")))
     stmt = stmt.order_by(Capture.id)
@@ -467,6 +473,8 @@ def serve(ctx: click.Context, host: str, port: int) -> None:
 @user_errors
 def dedup_cmd(ctx: click.Context, rebuild: bool) -> None:
     """Rebuild the duplicate groups and their canonical texts."""
+    from archive import dedup
+
     session = _session(ctx, writer=True)
     n = dedup.rebuild(session, progress=_stage_progress)
     session.commit()

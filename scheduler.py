@@ -43,7 +43,7 @@ RELOAD_SECONDS = 30
 _running: set[subprocess.Popen] = set()
 
 
-class SchedulerBusy(RuntimeError):
+class SchedulerBusy(locks.Busy):
     """Another scheduler process already runs this archive's jobs."""
 
 

@@ -138,5 +138,8 @@ COOKIES_ENABLED = False
 TELNETCONSOLE_ENABLED = False
 LOG_LEVEL = "INFO"
 ITEM_PIPELINES = {"crawler.pipelines.ArchivePipeline": 300}
+# Scrapy ≥ 2.19 starts, in every crawl, an HTTP server that runs Python code sent to it (for its MCP
+# server) and writes its token under the user's profile: no place for it in an unattended crawler.
+REMOTE_CONTROL_ENABLED = False
 EXTENSIONS = {"crawler.progress.Progress": 500, "crawler.memory.MemoryCeiling": 510}
 REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"

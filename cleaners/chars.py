@@ -10,12 +10,16 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable
-from functools import lru_cache
+from functools import cache, lru_cache
 
 import opencc
 
-_T2S = opencc.OpenCC("t2s")
-_S2T = opencc.OpenCC("s2t")
+
+@cache
+def _opencc(config: str) -> opencc.OpenCC:
+    """An OpenCC converter, built on first use: loading its tables costs 60 ms, which every
+    command-line call would otherwise pay, even ``--help``."""
+    return opencc.OpenCC(config)
 
 # Zero-width and formatting characters used to break words for scrapers, plus C0/C1 controls.
 INVISIBLE = re.compile(r"[\u200b-\u200f\u2028\u2029\u202a-\u202e\u2060-\u2064\ufeff\u00ad\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -35,17 +39,17 @@ _PINYIN = re.compile(rf"(?<=[{CJK}])[((][a-zü]*[āáǎàēéěèīíǐìōóǒ�
 
 @lru_cache(maxsize=65536)
 def _t2s_char(ch: str) -> str:
-    out = _T2S.convert(ch)
+    out = _opencc("t2s").convert(ch)
     return out if len(out) == 1 else ch
 
 
 def to_simplified(text: str) -> str:
     """Traditional → simplified with OpenCC phrase tables (may change length)."""
-    return _T2S.convert(text)
+    return _opencc("t2s").convert(text)
 
 
 def to_traditional(text: str) -> str:
-    return _S2T.convert(text)
+    return _opencc("s2t").convert(text)
 
 
 _WIDE = re.compile(r"[\uff01-\uff5e\u3000\u00a0]")
@@ -89,12 +93,12 @@ def _changed_by(converter: opencc.OpenCC) -> re.Pattern[str]:
 
 
 def _converted() -> re.Pattern[str]:
-    return _changed_by(_T2S)
+    return _changed_by(_opencc("t2s"))
 
 
 def _fold_uncached(text: str) -> str:
     # most pages hold no traditional character: then OpenCC would return the text unchanged
-    simp = _T2S.convert(text) if _converted().search(text) else text
+    simp = _opencc("t2s").convert(text) if _converted().search(text) else text
     if len(simp) != len(text):
         simp = "".join(_t2s_char(c) for c in text)
     if _WIDE.search(simp):
@@ -159,7 +163,7 @@ def script_of(text: str) -> str:
     sample = text[:600]
     if not _CJK_CHAR.search(sample):
         return "unknown"
-    return "traditional" if count(_changed_by(_T2S), sample) > count(_changed_by(_S2T), sample) else "simplified"
+    return "traditional" if count(_changed_by(_opencc("t2s")), sample) > count(_changed_by(_opencc("s2t")), sample) else "simplified"
 
 
 _CJK_RUNS = re.compile(rf"[{CJK}]+")
@@ -183,14 +187,18 @@ _COMMON_SIMPLIFIED = ("的一是在不了有和人这中大为上个国我以要
                       "看原又么利比或但质气第向道命此变条只没结解问意建月公无系军很情者最立代想已通并提直题党程展五果料"
                       "象员革位入常文总次品式活设及管特件长求老头基资边流路级少图山统接知较将组见计别她手角期根论运农指"
                       "区强放决西被干做必战先回则任取据处府研讲话志县乡村镇委领导议织")
-COMMON = frozenset(_COMMON_SIMPLIFIED) | frozenset(_S2T.convert(_COMMON_SIMPLIFIED))
 
 
-_COMMON_RUNS = re.compile("[" + "".join(sorted(COMMON)) + "]+")
+@cache
+def _common_runs() -> re.Pattern[str]:
+    common = set(_COMMON_SIMPLIFIED) | set(to_traditional(_COMMON_SIMPLIFIED))
+    return re.compile("[" + "".join(sorted(common)) + "]+")
+
+
 _HAN_RUNS = re.compile(r"[\u4e00-\u9fff]+")
 
 
 def common_share(text: str) -> float:
     """Share of the text's Chinese characters that are among the commonest in writing."""
     han = count(_HAN_RUNS, text)
-    return count(_COMMON_RUNS, text) / han if han else 0.0
+    return count(_common_runs(), text) / han if han else 0.0

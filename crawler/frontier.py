@@ -42,12 +42,12 @@ import settings as app_settings
 from archive import health, store
 from archive.db import open_archive, sessions
 from archive.models import CrawlRun, Source
+from crawler.pipelines import RUN_OVER
 
 log = logging.getLogger(__name__)
 
 PREFIX = "speech-archive"
 BOARD = f"{PREFIX}:runs"  # hash: run key -> source (name or path) of every crawl in progress
-RUN_OVER = "shared run over"  # the close reason of a process that joined a run as it ended
 JUDGED_SECONDS = 7 * 24 * 3600  # long enough for any straggling process to close its part
 BUSY_SECONDS = 30  # a process that downloaded nothing for this long no longer holds the others back
 
@@ -137,7 +137,7 @@ def scrapy_settings(run: str, redis_url: str, capacity: int, error: float) -> di
         "FRONTIER_RUN": run,
         "FRONTIER_CAPACITY": capacity,
         "FRONTIER_ERROR": error,
-        "EXTENSIONS": {"crawler.progress.Progress": 500, "crawler.frontier.SharedCrawl": 510},
+        "EXTENSIONS": {**app_settings.EXTENSIONS, "crawler.frontier.SharedCrawl": 520},
         "SPIDER_MIDDLEWARES": {"crawler.frontier.JoinGate": 10},
     }
 

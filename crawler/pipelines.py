@@ -22,11 +22,11 @@ from scrapy.utils.defer import deferred_from_coro
 from archive import health, ingest, store
 from archive.db import open_archive, sessions
 from archive.models import utcnow
-from crawler.frontier import RUN_OVER
 from crawler.items import PageItem
 
 QUEUE_PAGES = 32  # pages fetched but not yet stored, at most
 FAILED = "archive_failed"  # the close reason when the archive cannot be written
+RUN_OVER = "shared run over"  # the close reason of a process that joined a shared run as it ended
 _END = None  # told to the writer when the crawl closes
 
 

@@ -6,7 +6,6 @@ from scrapy.crawler import CrawlerProcess
 from scrapy.settings import Settings
 
 import settings as app_settings
-from crawler import frontier
 from crawler.sources import Source
 from crawler.spiders.speeches import SpeechSpider
 
@@ -29,6 +28,8 @@ def crawl_settings(source: Source, db_url: str, log_level: str = "WARNING", prog
     s.set("PROGRESS_ENABLED", progress)
     s.set("LOG_INSTALL_ROOT_HANDLER", True)
     if run:
+        from crawler import frontier  # Redis and scrapy-redis, for shared crawls only
+
         shared = frontier.scrapy_settings(run, str(app_settings.get("redis_url")),
                                           int(app_settings.get("frontier_capacity")),
                                           float(app_settings.get("frontier_error")))

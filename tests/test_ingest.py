@@ -125,6 +125,7 @@ def test_an_archive_that_stops_taking_writes_stops_the_crawl_with_a_clear_error(
         while not _count(engine, "speeches"):  # the first batch is committed
             assert proc.poll() is None and time.monotonic() < deadline, "the crawl archived nothing"
             time.sleep(0.2)
+        site.delay = 1  # the rest comes slowly, so a crawl that fetched on regardless would be seen to
         with engine.begin() as conn:  # the archive breaks under the crawl (a dropped table, as a bad migration would)
             conn.execute(text("ALTER TABLE speeches RENAME TO speeches_gone"))
         _, err = proc.communicate(timeout=90)

@@ -126,13 +126,15 @@ def test_a_crawl_stopped_with_sigterm_is_interrupted_not_judged(tmp_path: Path, 
         before = len(archived(db_url))
         for n in range(12, 72):
             site.add_article(n)
-        proc = subprocess.Popen([*cli, "--db", db_url, "crawl", str(source)],
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=ROOT)
+        state = tmp_path / "state"  # where Scrapy's remote-control server would leave its job file
+        proc = subprocess.Popen([*cli, "--db", db_url, "crawl", str(source)], stdout=subprocess.DEVNULL,
+                                stderr=subprocess.DEVNULL, cwd=ROOT, env={**os.environ, "XDG_STATE_HOME": str(state)})
         deadline = time.monotonic() + 90
         while len(archived(db_url)) < before + 2:
             assert proc.poll() is None, "the crawl ended before it could be stopped"
             assert time.monotonic() < deadline, "the crawl archived nothing"
             time.sleep(0.2)
+        assert not list(state.rglob("*.json")), "a crawl opened Scrapy's code-running remote-control server"
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=60) == 0
     first, stopped = crawl_runs(db_url)
