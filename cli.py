@@ -11,8 +11,8 @@ import json
 import sys
 import time
 from collections import Counter
-from datetime import datetime
 from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -21,16 +21,17 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 import settings
-from archive import fulltext, health, locks
-from archive.db import ArchiveError, open_archive, sessions
-from archive.export import FORMATS, export, write_atomic
-from archive.groups import members, versions
-from archive.models import Capture, CrawlRun, DupGroup, Source, Speech, as_utc
-from archive.record import of_cleaned, of_speech
-from archive.concordance import SORTS, concordance, to_csv
-from archive.search import ORDERS, Filters, QueryError, search
-from archive.trend import BY, PER, trend
-from archive.trend import to_csv as trend_csv
+from archive import fulltext, health
+from archive.dedup.groups import members, versions
+from archive.export.record import of_cleaned, of_speech
+from archive.export.write import FORMATS, export, write_atomic
+from archive.query.concordance import SORTS, concordance, to_csv
+from archive.query.search import ORDERS, Filters, QueryError, search
+from archive.query.trend import BY, PER, trend
+from archive.query.trend import to_csv as trend_csv
+from archive.storage import locks
+from archive.storage.db import ArchiveError, open_archive, sessions
+from archive.storage.models import Capture, CrawlRun, DupGroup, Source, Speech, as_utc
 from cleaners import CleanResult, PageError, SiteRules, clean_page
 from cleaners.content import not_html
 from crawler.encoding import decode_html
@@ -473,10 +474,10 @@ def serve(ctx: click.Context, host: str, port: int) -> None:
 @user_errors
 def dedup_cmd(ctx: click.Context, rebuild: bool) -> None:
     """Rebuild the duplicate groups and their canonical texts."""
-    from archive import dedup
+    from archive.dedup import grouping
 
     session = _session(ctx, writer=True)
-    n = dedup.rebuild(session, progress=_stage_progress)
+    n = grouping.rebuild(session, progress=_stage_progress)
     session.commit()
     click.echo(f"{n} groups")
 
@@ -501,7 +502,7 @@ def reindex_cmd(ctx: click.Context) -> None:
 def copy_cmd(ctx: click.Context, target: str) -> None:
     """Copy the whole archive (--db) into TARGET, a new, empty archive database — the move from the
     SQLite file to PostgreSQL. Ids are kept; the schedule moves too, now crawling into TARGET."""
-    from archive.copy import copy_archive
+    from archive.storage.copy import copy_archive
     from scheduler import copy_jobs
 
     copied = copy_archive(ctx.obj["db"], target, progress=_stage_progress)

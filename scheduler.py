@@ -31,7 +31,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import BaseScheduler
 
 import settings
-from archive import locks
+from archive.storage import locks
 from crawler.lifeline import child_env
 from crawler.sources import SourceError, load_source, trigger_of
 

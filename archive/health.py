@@ -20,7 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 import settings
-from archive.models import CrawlRun, Source, Speech
+from archive.storage.models import CrawlRun, Source, Speech
 
 log = logging.getLogger("speech-archive.health")
 HISTORY = 10  # earlier runs the baseline is taken from

@@ -30,9 +30,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 import settings
-from archive import dedup, store
+from archive.dedup import grouping
 from archive.learn import site_boilerplate
-from archive.models import Blob, Capture, utcnow
+from archive.storage import store
+from archive.storage.models import Blob, Capture, utcnow
 from cleaners import CleanResult, Limits, PageError, SiteRules, clean_page
 from cleaners.content import not_html
 from cleaners.learned import remove_learned
@@ -160,9 +161,9 @@ def write(session: Session, capture: Capture, cleaned: Cleaned, site: str, chrom
     if cleaned.note:
         capture.note = cleaned.note
     for gid in saved.orphaned:
-        dedup.regroup_after_drop(session, gid)
+        grouping.regroup_after_drop(session, gid)
     for row in saved.written:
-        if dedup.assign_group(session, row):
+        if grouping.assign_group(session, row):
             saved.outcome.duplicates += 1
     return saved.outcome
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from archive.models import Speech
+from archive.storage.models import Speech
 from cleaners.learned import learn
 
 

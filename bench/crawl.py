@@ -178,8 +178,8 @@ def drop_schema(schema: str, admin: object) -> None:
 def speeches_in(db_url: str) -> int:
     from sqlalchemy import func, select
 
-    from archive.db import open_archive, sessions
-    from archive.models import Speech
+    from archive.storage.db import open_archive, sessions
+    from archive.storage.models import Speech
 
     engine = open_archive(db_url)
     with sessions(engine)() as session:
@@ -226,11 +226,11 @@ STAGES = {  # stage: (module, function) whose inclusive time is the stage's; ind
     "  split": ("cleaners/split.py", "split_speeches"),
     "  metadata": ("cleaners/metadata.py", "take_header"),
     "learned chrome": ("archive/ingest.py", "__call__"),
-    "store speeches": ("archive/store.py", "save_speeches"),
+    "store speeches": ("archive/storage/store.py", "save_speeches"),
     "  full-text index": ("archive/fulltext/__init__.py", "_indexed_on_insert"),
-    "group (dedup)": ("archive/dedup.py", "assign_group"),
-    "  shingle postings": ("archive/dedup.py", "index_speech"),
-    "  canonical + consensus": ("archive/dedup.py", "choose_canonical"),
+    "group (dedup)": ("archive/dedup/grouping.py", "assign_group"),
+    "  shingle postings": ("archive/dedup/grouping.py", "index_speech"),
+    "  canonical + consensus": ("archive/dedup/grouping.py", "choose_canonical"),
     "commit": ("archive/ingest.py", "commit"),
 }
 

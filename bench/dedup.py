@@ -1,6 +1,6 @@
 """Deduplication benchmark: our sketches against datasketch's MinHashLSH on the same 100,000 speeches.
 
-    python bench/dedup.py [--speeches 100000] [--workdir /tmp/dedup-bench] [--sweep]
+    python bench/grouping.py [--speeches 100000] [--workdir /tmp/dedup-bench] [--sweep]
 
 The corpus is generated from the evaluation gold texts: distinct "originals" are built from their
 clauses with a quarter of the characters replaced (so originals share stock phrases but are
@@ -30,8 +30,8 @@ sys.path.insert(0, str(ROOT))
 
 import numpy as np  # noqa: E402
 
-from archive.compare import comparison_form  # noqa: E402
-from archive.dedup import DisjointSets  # noqa: E402
+from archive.dedup.compare import comparison_form  # noqa: E402
+from archive.dedup.grouping import DisjointSets  # noqa: E402
 from bench.memory import peak_rss_mb  # noqa: E402
 from tests.dedup.labelled import bases, labelled_set, variants  # noqa: E402
 
@@ -79,7 +79,7 @@ def components(n: int, edges: list[tuple[int, int]]) -> list[int]:
 
 
 def run_ours(texts: list[str]) -> list[int]:
-    from archive.dedup import fingerprint, group_sketches, in_text_order
+    from archive.dedup.grouping import fingerprint, group_sketches, in_text_order
 
     prints = [fingerprint(t) for t in texts]
     lengths = np.asarray([len(s) for s, _ in prints], dtype=np.int64)
@@ -122,14 +122,16 @@ def run_ensemble(texts: list[str]) -> list[int]:
 
 
 def run_archive(texts: list[str], workdir: Path, incremental: int) -> dict:
-    """The real thing: ``dedup.rebuild`` over a SQLite archive, then new speeches one by one."""
+    """The real thing: ``grouping.rebuild`` over a SQLite archive, then new speeches one by one."""
     from datetime import UTC, datetime
 
     from sqlalchemy import func, insert, select
 
-    from archive import dedup, fulltext, store
-    from archive.db import open_archive, sessions
-    from archive.models import Capture, Speech
+    from archive import fulltext
+    from archive.dedup import grouping
+    from archive.storage import store
+    from archive.storage.db import open_archive, sessions
+    from archive.storage.models import Capture, Speech
     from cleaners.chars import fold
 
     path = workdir / f"archive-{len(texts)}.sqlite3"
@@ -164,7 +166,7 @@ def run_archive(texts: list[str], workdir: Path, incremental: int) -> dict:
             stages[name] = stages.get(name, 0.0) + now - last[0]
             last[0] = now
 
-        dedup.rebuild(session, progress=timed)
+        grouping.rebuild(session, progress=timed)
         timed("the rest", 0, 0)
         session.commit()
         timed("commit", 0, 0)
@@ -176,7 +178,7 @@ def run_archive(texts: list[str], workdir: Path, incremental: int) -> dict:
                             search_text=fold(t), text_hash="", captured_at=now)
             session.add(speech)
             session.flush()
-            dedup.assign_group(session, speech)
+            grouping.assign_group(session, speech)
             session.commit()
         incremental_s = time.perf_counter() - started
         groups = [g for _, g in session.execute(select(Speech.capture_id, Speech.group_id)
@@ -211,8 +213,8 @@ def child(method: str, corpus: Path, workdir: Path, incremental: int) -> None:
 def sweep() -> None:
     """P/R for the sketch's parameters (in memory, the batch path) on the labelled set and on 5,000
     generated speeches, whose originals share stock phrases."""
-    from archive.dedup import group_sketches
-    from archive.sketch import sketch_of_form
+    from archive.dedup.grouping import group_sketches
+    from archive.dedup.sketch import sketch_of_form
 
     sets = {"labelled": [(d.base, d.text) for d in labelled_set()], "generated 5k": generate(5000, seed=11)}
     print(f"{'set':<13} {'shingle':>7} {'1 in m':>6} {'threshold':>9} {'precision':>9} {'recall':>7} {'sketch':>6}")

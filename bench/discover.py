@@ -20,8 +20,8 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from archive.db import open_archive, sessions
-from archive.models import Capture
+from archive.storage.db import open_archive, sessions
+from archive.storage.models import Capture
 from tests.sites import FAMILY, Site
 
 # requests a well-behaved crawl makes no more than a few of: traps, and pages robots.txt forbids

@@ -23,9 +23,9 @@ sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import insert  # noqa: E402
 
-from archive import store  # noqa: E402
-from archive.db import open_archive, sessions  # noqa: E402
-from archive.models import Speech  # noqa: E402
+from archive.storage import store  # noqa: E402
+from archive.storage.db import open_archive, sessions  # noqa: E402
+from archive.storage.models import Speech  # noqa: E402
 from cleaners.chars import fold  # noqa: E402
 from tests.dedup.labelled import bases  # noqa: E402
 
@@ -60,7 +60,7 @@ def build(path: Path, n: int) -> None:
 
 def run_export(db: Path, fmt: str, out: Path, segment: bool = False) -> tuple[float, float]:
     code = (f"import sys; sys.path.insert(0, {str(ROOT)!r})\nfrom bench.memory import peak_rss_mb\n"
-            "from archive.db import open_archive, sessions\nfrom archive.export import export\n"
+            "from archive.storage.db import open_archive, sessions\nfrom archive.export.write import export\n"
             f"e = open_archive('sqlite:///{db}')\ns = sessions(e)()\n"
             f"export(s, {fmt!r}, __import__('pathlib').Path({str(out)!r}), segment={segment})\n"
             "print(peak_rss_mb())\n")

@@ -31,8 +31,8 @@ from scrapy import Request  # noqa: E402
 from sqlalchemy import create_engine, func, select, text  # noqa: E402
 
 import settings  # noqa: E402
-from archive.db import open_archive, sessions  # noqa: E402
-from archive.models import Speech  # noqa: E402
+from archive.storage.db import open_archive, sessions  # noqa: E402
+from archive.storage.models import Speech  # noqa: E402
 from crawler import frontier  # noqa: E402
 from tests.changing_site import ChangingSite  # noqa: E402
 

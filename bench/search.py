@@ -27,11 +27,12 @@ sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import func, insert, select, text  # noqa: E402
 
-from archive import fulltext, store  # noqa: E402
-from archive.db import open_archive, sessions  # noqa: E402
-from archive.models import Speech, search_text_of  # noqa: E402
-from archive.search import Filters, facets, matching_ids, parse_query, rank_window, results  # noqa: E402
-from archive.trend import trend  # noqa: E402
+from archive import fulltext  # noqa: E402
+from archive.query.search import Filters, facets, matching_ids, parse_query, rank_window, results  # noqa: E402
+from archive.query.trend import trend  # noqa: E402
+from archive.storage import store
+from archive.storage.db import open_archive, sessions  # noqa: E402
+from archive.storage.models import Speech, search_text_of  # noqa: E402
 from bench.dedup import generate  # noqa: E402
 from cleaners.chars import fold, script_of  # noqa: E402
 

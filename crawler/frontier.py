@@ -39,9 +39,10 @@ from scrapy_redis.dupefilter import RFPDupeFilter
 from sqlalchemy import select
 
 import settings as app_settings
-from archive import health, store
-from archive.db import open_archive, sessions
-from archive.models import CrawlRun, Source
+from archive import health
+from archive.storage import store
+from archive.storage.db import open_archive, sessions
+from archive.storage.models import CrawlRun, Source
 from crawler.pipelines import RUN_OVER
 
 log = logging.getLogger(__name__)

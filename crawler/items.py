@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from archive.store import Fetched
+from archive.storage.store import Fetched
 
 
 @dataclass

@@ -19,9 +19,10 @@ from urllib.parse import urlparse
 from scrapy.crawler import Crawler
 from scrapy.utils.defer import deferred_from_coro
 
-from archive import health, ingest, store
-from archive.db import open_archive, sessions
-from archive.models import utcnow
+from archive import health, ingest
+from archive.storage import store
+from archive.storage.db import open_archive, sessions
+from archive.storage.models import utcnow
 from crawler.items import PageItem
 
 QUEUE_PAGES = 32  # pages fetched but not yet stored, at most

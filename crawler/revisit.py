@@ -14,8 +14,8 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
-from archive.db import open_archive, sessions
-from archive.models import Capture, Source
+from archive.storage.db import open_archive, sessions
+from archive.storage.models import Capture, Source
 
 
 @dataclass(frozen=True)

@@ -46,6 +46,8 @@ class ChangingSite(LocalServer):
     def __init__(self, articles: int = 3, delay: float = 0.0) -> None:
         self.texts = bases()
         self.delay = delay
+        self.hold_after: int | None = None  # article requests past this many wait until release()
+        self.gate = threading.Event()
         self.pages: dict[str, Page] = {}
         self.requests: list[tuple[str, dict[str, str]]] = []
         self.lock = threading.Lock()
@@ -73,6 +75,16 @@ class ChangingSite(LocalServer):
         links = "".join(f'<li><a href="{p}">{p}</a></li>' for p in sorted(self.pages) if p.startswith("/a/"))
         with self.lock:
             self.pages["/index.html"] = Page(f"<html><body><ul>{links}</ul></body></html>".encode())
+
+    def hold(self, after: int) -> None:
+        """Serve ``after`` more article requests, then hold the rest until ``release``: a crawl is
+        caught mid-run however fast the machine is."""
+        self.gate.clear()
+        self.hold_after = len(self.article_requests()) + after
+
+    def release(self) -> None:
+        self.hold_after = None
+        self.gate.set()
 
     def article_requests(self) -> list[tuple[str, dict[str, str]]]:
         return [(p, h) for p, h in self.requests if p.startswith("/a/")]
@@ -104,6 +116,9 @@ class ChangingSite(LocalServer):
                     page = site.pages.get(self.path)
                 if page is None:
                     return self._send(404, b"<html><body>not found</body></html>")
+                if self.path.startswith("/a/") and site.hold_after is not None \
+                        and len(site.article_requests()) > site.hold_after:
+                    site.gate.wait(timeout=120)
                 if self.path.startswith("/a/") and site.delay:
                     time.sleep(site.delay)
                 if self.headers.get("If-None-Match") == page.etag:

@@ -19,8 +19,8 @@ import pytest
 from sqlalchemy import create_engine, select, text
 from sqlalchemy.orm import Session
 
-from archive.db import open_archive, sessions
-from archive.models import CrawlRun
+from archive.storage.db import open_archive, sessions
+from archive.storage.models import CrawlRun
 from demo.server import DemoSite
 
 ROOT = Path(__file__).resolve().parent.parent

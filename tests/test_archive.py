@@ -13,11 +13,13 @@ import pytest
 from sqlalchemy import func, inspect, select, text
 from sqlalchemy.orm import Session
 
-from archive import dedup, ingest, store
-from archive.db import open_archive, sessions
-from archive.export import FIELDS, export
-from archive.models import Blob, Capture, DupGroup, Speech
-from archive.search import Filters, QueryError, parse_query, search
+from archive import ingest
+from archive.dedup import grouping
+from archive.export.write import FIELDS, export
+from archive.query.search import Filters, QueryError, parse_query, search
+from archive.storage import store
+from archive.storage.db import open_archive, sessions
+from archive.storage.models import Blob, Capture, DupGroup, Speech
 from cleaners import SiteRules, clean_page
 from cleaners.chars import fold, to_traditional
 from crawler.encoding import decode_html
@@ -167,7 +169,7 @@ def test_rebuild_gives_the_same_groups(session: Session) -> None:
         return {frozenset(m) for m in members.values()}
 
     before = partition()
-    dedup.rebuild(session)
+    grouping.rebuild(session)
     session.commit()
     assert partition() == before and len(before) == 4
 
@@ -286,7 +288,7 @@ def test_learned_layer_removes_a_sites_own_chrome_on_reclean(session: Session) -
 
 
 def test_group_members_show_real_differences_not_script(session: Session) -> None:
-    from archive.groups import members
+    from archive.dedup.groups import members
 
     full = archive_html(session, "http://a.cn/full.html", html_page("讲话", PARAS))[0]
     trad = archive_html(session, "http://b.tw/t.html", to_traditional(html_page("講話", PARAS)))[0]
@@ -305,7 +307,7 @@ def test_the_head_read_from_the_migration_files_is_alembics(session: Session) ->
     from alembic.config import Config
     from alembic.script import ScriptDirectory
 
-    from archive.db import MIGRATIONS, head_revision, open_archive
+    from archive.storage.db import MIGRATIONS, head_revision, open_archive
 
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))

@@ -12,8 +12,8 @@ import pytest
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
-from archive import dedup
-from archive.models import DupGroup, Shingle, Speech
+from archive.dedup import grouping
+from archive.storage.models import DupGroup, Shingle, Speech
 from cleaners import CleanResult, clean_page
 from tests.noise.compilations import Compilation, compilation, distinct
 from tests.noise.compose import TEMPLATES, page_html, speech_pool
@@ -95,7 +95,7 @@ def test_cutting_at_copies_gives_the_same_speeches_as_they_arrive_and_in_rebuild
     incremental = current_texts(session)
     assert session.scalar(select(func.count()).select_from(Speech).where(Speech.index_in_page < 0)) >= 2
     session.execute(delete(Speech).where(Speech.index_in_page < 0))
-    dedup.rebuild(session)
+    grouping.rebuild(session)
     session.commit()
     assert current_texts(session) == incremental
 

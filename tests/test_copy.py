@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from archive.db import open_archive, sessions
-from archive.models import Base, Speech
-from archive.search import search
+from archive.query.search import search
+from archive.storage.db import open_archive, sessions
+from archive.storage.models import Base, Speech
 from scheduler import job_store
 from tests.conftest import pg_schema, run_cli
 from tests.test_archive import PARAS, archive_html, html_page

@@ -16,8 +16,8 @@ from click.testing import CliRunner
 from sqlalchemy import create_engine, select
 from sqlalchemy.orm import Session
 
-from archive.models import Capture, CrawlRun, DupGroup, Speech
-from archive.record import CLEANED, SUMMARY
+from archive.export.record import CLEANED, SUMMARY
+from archive.storage.models import Capture, CrawlRun, DupGroup, Speech
 from cli import main
 from tests.conftest import pg_schema, run_cli
 

@@ -11,9 +11,10 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from archive import dedup, store
-from archive.db import open_archive, sessions
-from archive.models import Capture, DupGroup, Shingle, Speech, search_text_of
+from archive.dedup import grouping
+from archive.storage import store
+from archive.storage.db import open_archive, sessions
+from archive.storage.models import Capture, DupGroup, Shingle, Speech, search_text_of
 from cleaners.chars import fold, script_of, to_traditional
 from tests.conftest import ROOT
 from tests.dedup.labelled import labelled_set, pairwise_scores, with_compilations
@@ -25,7 +26,7 @@ RECALL_FLOOR = 0.98
 def add_speech(session: Session, n: int, text: str, truncated: bool, index: int = 0) -> Speech:
     """Archive ``text`` as speech ``index`` of page ``n`` and group it, as a crawl does."""
     speech = put_speech(session, n, text, truncated, index)
-    dedup.assign_group(session, speech)
+    grouping.assign_group(session, speech)
     return speech
 
 
@@ -75,7 +76,7 @@ def test_pairwise_precision_and_recall_and_rebuild_gives_the_same_groups(session
     assert precision >= PRECISION_FLOOR and recall >= RECALL_FLOOR, (precision, recall)
     incremental = partition(session)
     canonicals = set(session.scalars(select(DupGroup.canonical_id)))
-    assert dedup.rebuild(session) == len(incremental)
+    assert grouping.rebuild(session) == len(incremental)
     session.commit()
     assert partition(session) == incremental
     assert set(session.scalars(select(DupGroup.canonical_id))) == canonicals
@@ -92,7 +93,7 @@ def test_canonical_follows_the_rules(session: Session) -> None:
 
 def test_capped_posting_lists_still_find_the_group(session: Session, monkeypatch: pytest.MonkeyPatch) -> None:
     """A speech reposted on many sites fills its shingles' posting lists; later copies must still join."""
-    monkeypatch.setattr(dedup, "POSTING_CAP", 2)
+    monkeypatch.setattr(grouping, "POSTING_CAP", 2)
     docs = [d for d in labelled_set() if 0 <= d.base < 3]
     for n, d in enumerate(docs * 2):
         add_speech(session, n, d.text, d.truncated)
@@ -101,7 +102,7 @@ def test_capped_posting_lists_still_find_the_group(session: Session, monkeypatch
                              .order_by(func.count().desc()).limit(1))
     assert longest == 2
     assert len(partition(session)) == 3
-    dedup.rebuild(session)
+    grouping.rebuild(session)
     session.commit()
     assert len(partition(session)) == 3
 
@@ -149,7 +150,7 @@ def test_a_copy_that_stops_early_is_marked_truncated_both_ways(session: Session)
     assert incremental[full.id][:2] == (False, []) and incremental[closing.id][:2] == (False, [])
     [group] = session.scalars(select(DupGroup)).all()
     assert group.canonical_id in (full.id, closing.id)
-    dedup.rebuild(session)
+    grouping.rebuild(session)
     session.commit()
     rebuilt = state()
     assert {k: v[:2] for k, v in rebuilt.items()} == {k: v[:2] for k, v in incremental.items()}
@@ -157,7 +158,7 @@ def test_a_copy_that_stops_early_is_marked_truncated_both_ways(session: Session)
     session.delete(session.get(Speech, full.id))
     session.delete(session.get(Speech, closing.id))
     session.flush()
-    dedup.assign_group(session, session.get(Speech, short.id))
+    grouping.assign_group(session, session.get(Speech, short.id))
     session.commit()
     assert state()[short.id][:2] == (False, [])
 
@@ -230,7 +231,7 @@ def test_consensus_removes_noise_one_copy_has_and_two_others_read_through(sessio
         speech = session.get(Speech, sid)
         speech.text, speech.paragraphs, speech.removals, speech.search_text = noisy, noisy.split("\n"), [], fold(noisy)
     session.commit()
-    dedup.rebuild(session)
+    grouping.rebuild(session)
     session.commit()
     session.expire_all()
     assert {s.id: (s.text, s.removals) for s in session.scalars(select(Speech))} == incremental
@@ -249,7 +250,7 @@ def test_a_copy_missing_a_stretch_two_others_hold_is_gapped_where_it_is_missing(
     g = session.get(Speech, gapped.id)
     assert g.truncated and [(x["kind"], x["after_para"]) for x in g.gaps] == [("copies", cut_at)]
     assert not session.get(Speech, full.id).truncated
-    dedup.rebuild(session)
+    grouping.rebuild(session)
     session.commit()
     session.expire_all()
     assert [(x["kind"], x["after_para"]) for x in session.get(Speech, gapped.id).gaps] == [("copies", cut_at)]
@@ -269,7 +270,7 @@ def test_a_compilation_is_flagged_and_bridges_nothing_whatever_the_order(session
     assert compiled.compilation and compiled.needs_review
     assert len(partition(session)) == 3
     incremental = partition(session)
-    dedup.rebuild(session)
+    grouping.rebuild(session)
     session.commit()
     assert partition(session) == incremental and session.get(Speech, compiled.id).compilation
 

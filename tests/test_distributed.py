@@ -16,9 +16,9 @@ from redis import Redis
 from scrapy import Request
 from sqlalchemy import select
 
-from archive import store
-from archive.db import open_archive, sessions
-from archive.models import CrawlRun, DupGroup, Speech
+from archive.storage import store
+from archive.storage.db import open_archive, sessions
+from archive.storage.models import CrawlRun, DupGroup, Speech
 from crawler import frontier
 from tests.changing_site import ChangingSite
 from tests.conftest import crawl_runs, free_port, pg_schema

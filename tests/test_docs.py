@@ -45,7 +45,7 @@ def test_readme_has_exactly_the_two_setup_commands() -> None:
 def test_export_schema_and_docs_agree_with_the_exporter() -> None:
     import json
 
-    from archive.export import COLUMNS, FIELDS, SCHEMA_VERSION, SEGMENTED, arrow_schema, fields
+    from archive.export.write import COLUMNS, FIELDS, SCHEMA_VERSION, SEGMENTED, arrow_schema, fields
 
     schema = json.loads((DOCS / "export-schema.json").read_text(encoding="utf-8"))
     assert list(schema["properties"]) == list(fields(segment=True)) and schema["required"] == list(FIELDS)
@@ -64,7 +64,7 @@ def test_readme_lists_the_speech_records_columns_in_order() -> None:
     """README's "Columns:" sentence names exactly the record's fields, in export order."""
     import re
 
-    from archive.record import FIELDS, SEGMENTED
+    from archive.export.record import FIELDS, SEGMENTED
 
     readme = (DOCS.parent / "README.md").read_text(encoding="utf-8")
     sentence = readme.split("Columns: ", 1)[1].split(". ", 1)[0]

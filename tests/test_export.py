@@ -14,9 +14,9 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from archive.export import FIELDS, SCHEMA_VERSION, export, fields
-from archive.models import Speech
-from archive.search import QueryError
+from archive.export.write import FIELDS, SCHEMA_VERSION, export, fields
+from archive.query.search import QueryError
+from archive.storage.models import Speech
 from tests.conftest import run_cli
 from tests.test_archive import PARAS, archive_html, html_page
 
@@ -83,7 +83,7 @@ def test_a_query_narrows_the_export(archive: Session, tmp_path: Path) -> None:
 
 
 def test_cursor_exports_only_what_changed_and_moves_atomically(db_url: str, cli, tmp_path: Path) -> None:  # noqa: ANN001
-    from archive.db import open_archive, sessions
+    from archive.storage.db import open_archive, sessions
 
     engine = open_archive(db_url)
     with sessions(engine)() as session:
@@ -136,7 +136,7 @@ def test_a_changed_page_exports_as_a_new_version_pointing_to_the_old(session: Se
 
 
 def test_the_search_filters_narrow_an_export(db_url: str, cli, tmp_path: Path) -> None:  # noqa: ANN001
-    from archive.db import open_archive, sessions
+    from archive.storage.db import open_archive, sessions
 
     engine = open_archive(db_url)
     with sessions(engine)() as session:
@@ -180,9 +180,9 @@ def test_warc_holds_each_capture_as_fetched_and_replays(db_url: str, cli, tmp_pa
     pywb and Browsertrix use); a filter narrows it like any export."""
     from warcio.archiveiterator import ArchiveIterator
 
-    from archive.db import open_archive, sessions
-    from archive.models import Capture
-    from archive.store import raw_body
+    from archive.storage.db import open_archive, sessions
+    from archive.storage.models import Capture
+    from archive.storage.store import raw_body
     from tests.sites import GbkSite
 
     with GbkSite() as site:

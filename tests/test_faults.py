@@ -9,8 +9,8 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from archive.db import open_archive, sessions
-from archive.models import Capture, Speech
+from archive.storage.db import open_archive, sessions
+from archive.storage.models import Capture, Speech
 from bench.memory import crawl_measured
 from crawler.discover import BUDGET
 from tests.conftest import crawl_runs, run_cli

@@ -11,12 +11,13 @@ from pathlib import Path
 
 from sqlalchemy import select, text
 
-from archive import ingest, store
-from archive.db import open_archive, sessions
-from archive.models import Capture, DupGroup, Speech
+from archive import ingest
+from archive.storage import store
+from archive.storage.db import open_archive, sessions
+from archive.storage.models import Capture, DupGroup, Speech
+from cleaners import SiteRules
 from tests.changing_site import ChangingSite
 from tests.conftest import crawl_runs, run_cli
-from cleaners import SiteRules
 from tests.sites import speech
 
 RULES = SiteRules(body_selector="div.c")

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from archive.db import open_archive, sessions
-from archive.models import Capture, Speech
+from archive.storage.db import open_archive, sessions
+from archive.storage.models import Capture, Speech
 from cleaners import clean_page
 from cleaners.content import not_html
 from cleaners.metadata import has_mojibake

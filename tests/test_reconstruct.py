@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from archive.models import DupGroup
-from archive.reconstruct import reconstruct
+from archive.dedup.reconstruct import reconstruct
+from archive.storage.models import DupGroup
 from tests.test_archive import PARAS, archive_html, html_page
 
 FULL = [f"第{i}部分。" + "要认真落实县委的决策部署," * 3 + f"这是第{i}段的结尾。" for i in range(10)]
@@ -50,7 +50,7 @@ def test_a_group_of_partial_copies_carries_its_reconstruction(session: Session) 
 def test_reconstruction_is_exported_on_the_canonical_row(session: Session, tmp_path) -> None:  # noqa: ANN001
     import json
 
-    from archive.export import export
+    from archive.export.write import export
 
     archive_html(session, "http://a.cn/1.html", html_page("讲话", PARAS[:5] + [PARAS[5][:20] + "……(未完,全文共1200字)"]))
     archive_html(session, "http://b.cn/2.html", html_page("讲话", PARAS[:2] + [

@@ -19,8 +19,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from archive.db import open_archive, sessions
-from archive.models import Capture, CrawlRun, DupGroup, Speech
+from archive.storage.db import open_archive, sessions
+from archive.storage.models import Capture, CrawlRun, DupGroup, Speech
 from crawler.sources import SourceError, load_source
 from tests.changing_site import ChangingSite
 from tests.conftest import ROOT, crawl_runs, run_cli
@@ -95,8 +95,9 @@ def test_recrawl_fetches_new_articles_only_and_versions_edited_ones(db_url: str,
 
 
 def test_a_crawl_killed_mid_run_resumes_without_loss_or_duplicates(db_url: str, tmp_path: Path, cli) -> None:  # noqa: ANN001
-    with ChangingSite(articles=12, delay=0.6) as site:  # slow enough that the kill lands mid-run, commits 1 s apart
+    with ChangingSite(articles=12) as site:
         source = site.source_file(tmp_path)
+        site.hold(after=5)  # the kill lands mid-run
         proc = subprocess.Popen([*cli, "--db", db_url, "crawl", str(source)],
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=ROOT)
         deadline = time.monotonic() + 90
@@ -106,6 +107,7 @@ def test_a_crawl_killed_mid_run_resumes_without_loss_or_duplicates(db_url: str, 
             time.sleep(0.2)
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait()
+        site.release()
         before = len(archived(db_url))
         assert 3 <= before < 12
         site.requests.clear()
@@ -205,8 +207,9 @@ def test_the_scheduler_follows_a_changing_site(tmp_path: Path) -> None:
 def test_a_crawl_ends_when_the_process_that_started_it_is_killed(db_url: str, tmp_path: Path, cli) -> None:  # noqa: ANN001
     """SIGKILL of the scheduler (here: any starter using child_env, as the scheduler does) must not
     leave its crawl running; the next crawl resumes, and no page is captured twice."""
-    with ChangingSite(articles=40, delay=0.4) as site:
+    with ChangingSite(articles=40) as site:
         source = site.source_file(tmp_path)
+        site.hold(after=5)
         starter = subprocess.Popen(
             [sys.executable, "-c", "import subprocess, sys; from crawler.lifeline import child_env; "
              "p = subprocess.Popen(sys.argv[1:], env=child_env()); print(p.pid, flush=True); p.wait()",
@@ -218,13 +221,13 @@ def test_a_crawl_ends_when_the_process_that_started_it_is_killed(db_url: str, tm
             time.sleep(0.2)
         starter.kill()
         starter.wait()
+        site.release()
         deadline = time.monotonic() + 60
         while _alive(child):
             assert time.monotonic() < deadline, "the crawl outlived the process that started it"
             time.sleep(0.2)
         [killed] = crawl_runs(db_url)
         assert killed.status == "interrupted" and len(archived(db_url)) < 40
-        site.delay = 0
         crawl(cli, db_url, source)  # the lease died with the crawl: the next one runs, and resumes
     first, second = crawl_runs(db_url)
     assert second.status == "finished" and first.finished_at <= second.started_at

@@ -14,9 +14,9 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy import create_engine, select
 from sqlalchemy.orm import Session
 
-from archive import locks
-from archive.db import open_archive
-from archive.models import CrawlRun, Speech
+from archive.storage import locks
+from archive.storage.db import open_archive
+from archive.storage.models import CrawlRun, Speech
 from scheduler import build_scheduler, schedule_sources
 from tests.conftest import pg_schema, run_cli
 

@@ -13,15 +13,23 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from archive import fulltext
-from archive.db import open_archive, sessions
-from archive.models import Speech, search_text_of
-from archive.search import (Filters, QueryError, build_search, facets, parse_query, results, search, walks_dates,
-                            walks_to_window)
+from archive.query.search import (
+    Filters,
+    QueryError,
+    build_search,
+    facets,
+    parse_query,
+    results,
+    search,
+    walks_dates,
+    walks_to_window,
+)
+from archive.storage.db import open_archive, sessions
+from archive.storage.models import Speech, search_text_of
 from cleaners.chars import fold, to_simplified
 from tests.conftest import pg_schema
 from tests.dedup.labelled import labelled_set
@@ -118,8 +126,8 @@ def test_facets_of_a_very_common_query_are_estimated_from_a_sample_and_say_so(se
     fill(session)
     matches = scan(session, "的")
     assert facets(session, parse_query("的")).sampled == 1  # below the threshold: exact
-    monkeypatch.setattr("archive.search.FACETS_EXACT", 10)
-    monkeypatch.setattr("archive.search.FACETS_SAMPLE", 4)
+    monkeypatch.setattr("archive.query.search.FACETS_EXACT", 10)
+    monkeypatch.setattr("archive.query.search.FACETS_SAMPLE", 4)
     result = facets(session, parse_query("的"))
     step = len(matches) // 4
     assert result.sampled == step > 1 and result.total == len(matches)  # the total stays exact
@@ -187,7 +195,7 @@ def test_date_order_walked_down_the_date_index_equals_every_match_sorted(session
                 assert page(q, True, filters, offset) == page(q, False, filters, offset), (q, filters, offset)
     common, rare = parse_query("的"), parse_query("急躁情绪")
     assert walks_dates(session, common) and walks_dates(session, rare)  # a small archive: walking is cheap
-    monkeypatch.setattr("archive.search.WALK_ROWS", 80)  # a page must now lie in half the archive's newest rows
+    monkeypatch.setattr("archive.query.search.WALK_ROWS", 80)  # a page must now lie in half the archive's newest rows
     assert len(scan(session, "的")) > len(texts) // 2 > len(scan(session, "急躁情绪"))
     assert walks_dates(session, common) and not walks_dates(session, rare)
     assert not walks_dates(session, common, offset=len(texts))  # deep pages sort instead
@@ -218,7 +226,7 @@ def test_a_common_query_absent_from_the_newest_speeches_is_still_found_in_date_o
         session: Session, monkeypatch: pytest.MonkeyPatch) -> None:
     old = [put_speech(session, n, f"第{n}号文件:关于春耕备耕的通知,请各单位认真贯彻执行。" * 4, False) for n in range(40)]
     texts = fill(session)  # every one of them newer than the forty
-    monkeypatch.setattr("archive.search.WALK_ROWS", len(texts) - 1)  # the bounded walk reaches none of the forty
+    monkeypatch.setattr("archive.query.search.WALK_ROWS", len(texts) - 1)  # the bounded walk reaches none of the forty
     query = parse_query("春耕")
     assert walks_dates(session, query, limit=7)  # forty of the archive's speeches: common
     page = [s.id for s in results(session, query, order="date", limit=7)]

@@ -7,9 +7,9 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from archive.models import DupGroup, Speech
-from archive.search import Filters, QueryError, parse_query
-from archive.trend import to_csv, trend
+from archive.query.search import Filters, QueryError, parse_query
+from archive.query.trend import to_csv, trend
+from archive.storage.models import DupGroup, Speech
 from tests.dedup.labelled import labelled_set
 from tests.test_dedup_gate import add_speech
 

@@ -20,8 +20,8 @@ from urllib.parse import urlencode
 import pytest
 import uvicorn
 
-from archive.db import open_archive, sessions
-from archive.record import DETAIL, SUMMARY
+from archive.export.record import DETAIL, SUMMARY
+from archive.storage.db import open_archive, sessions
 from cleaners.chars import to_traditional
 from tests.conftest import SHOTS, free_port
 from tests.test_archive import PARAS, archive_html, html_page
@@ -244,8 +244,8 @@ def test_api_docs_are_served_by_the_app_itself(server: str) -> None:
 
 
 def test_runs_page_says_why_a_run_is_degraded(tmp_path: Path) -> None:
-    from archive import store
     from archive.health import judge
+    from archive.storage import store
 
     url = f"sqlite:///{tmp_path / 'r.sqlite3'}"
     engine = open_archive(url, writer=True)

@@ -9,8 +9,8 @@ from urllib.parse import quote, urlsplit
 import pytest
 from sqlalchemy import select
 
-from archive.db import open_archive, sessions
-from archive.models import Speech
+from archive.storage.db import open_archive, sessions
+from archive.storage.models import Speech
 from tests.test_archive import PARAS, archive_html
 from tests.test_web import serving
 

@@ -18,29 +18,39 @@ from pathlib import Path
 from typing import Annotated
 from urllib.parse import urlencode, urlparse
 
+import lxml.html
 from fastapi import Depends, FastAPI, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response, StreamingResponse
 from fastapi.templating import Jinja2Templates
-import lxml.html
 from lxml_html_clean import Cleaner
 from markupsafe import Markup, escape
 from sqlalchemy import Engine, event, select
 from sqlalchemy.orm import Session
 
 import settings
-from archive import groups
+from archive.dedup import groups
+from archive.export.record import DETAIL, of_speech, utc_iso
+from archive.export.write import csv_row, fields, rows
 from archive.health import recent_runs
-from archive.concordance import SORTS, concordance, to_csv
-from archive.db import open_archive, sessions
-from archive.export import csv_row, fields, rows
-from archive.record import DETAIL, of_speech, utc_iso
-from archive.segment import require_segmenter
-from archive.models import Capture, DupGroup, Speech
-from archive.search import HIT_END, HIT_START, ORDERS, Filters, QueryError, facets, parse_query, rank_window, search
-from archive.search import Query as SearchQuery
-from archive.store import raw_body
-from archive.trend import BY, PER, Trend, trend
-from archive.trend import to_csv as trend_csv
+from archive.query.concordance import SORTS, concordance, to_csv
+from archive.query.search import (
+    HIT_END,
+    HIT_START,
+    ORDERS,
+    Filters,
+    QueryError,
+    facets,
+    parse_query,
+    rank_window,
+    search,
+)
+from archive.query.search import Query as SearchQuery
+from archive.query.segment import require_segmenter
+from archive.query.trend import BY, PER, Trend, trend
+from archive.query.trend import to_csv as trend_csv
+from archive.storage.db import open_archive, sessions
+from archive.storage.models import Capture, DupGroup, Speech
+from archive.storage.store import raw_body
 from web.chart import line_chart
 
 PER_PAGE = 20

@@ -9,7 +9,7 @@ from collections.abc import Callable
 
 from markupsafe import Markup, escape
 
-from archive.trend import Trend
+from archive.query.trend import Trend
 
 WIDTH, HEIGHT = 720, 360
 LEFT, RIGHT, TOP, BOTTOM = 64, 16, 40, 52

@@ -18,7 +18,7 @@ from sqlalchemy import Connection, bindparam, event, inspect, select
 
 from archive.fulltext import postgres, sqlite
 from archive.fulltext.base import Index, Matching
-from archive.models import Speech, search_text_of
+from archive.storage.models import Speech, search_text_of
 
 __all__ = ["Index", "Matching", "follow_speeches", "index_for", "rebuild", "refold"]
 

@@ -13,7 +13,7 @@ from sqlalchemy.sql.elements import ColumnElement
 @dataclass(frozen=True)
 class Matching:
     stmt: Select  # SELECT of the matching speeches
-    rank: ColumnElement | None  # lower is better; None: ranked on the text (archive.search ranks it)
+    rank: ColumnElement | None  # lower is better; None: ranked on the text (archive.query.search ranks it)
     newest_first: ColumnElement  # the order the index can deliver matches in, newest first, without sorting
 
 

@@ -14,13 +14,29 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 
-from sqlalchemy import (Column, Connection, Integer, MetaData, Select, Table, Text, and_, cast, func, intersect, not_, or_,
-                        select, text, union)
+from sqlalchemy import (
+    Column,
+    Connection,
+    Integer,
+    MetaData,
+    Select,
+    Table,
+    Text,
+    and_,
+    cast,
+    func,
+    intersect,
+    not_,
+    or_,
+    select,
+    text,
+    union,
+)
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.sql.elements import ColumnElement
 
 from archive.fulltext.base import Matching
-from archive.models import Speech
+from archive.storage.models import Speech
 
 grams_table = Table("speech_grams", MetaData(), Column("speech_id", Integer, primary_key=True),
                     Column("grams", ARRAY(Text), nullable=False))
@@ -48,7 +64,7 @@ def contains(term: str) -> ColumnElement[bool]:
 class PostgresIndex:
     name = "postgresql"
     # the planner misjudges a substring test as rare and sorts a full scan instead of walking the
-    # date index: search spells the walk out (archive.search._walk)
+    # date index: search spells the walk out (archive.query.search._walk)
     walks_dates_itself = False
 
     def add(self, conn: Connection, rows: Iterable[tuple[int, str]]) -> None:
@@ -77,7 +93,7 @@ class PostgresIndex:
         stmt = select(Speech).where(and_(*[or_(*[contains(t) for t in g]) for g in groups]))
         if excluded:
             stmt = stmt.where(not_(or_(*[contains(t) for t in excluded])))
-        return Matching(stmt, None, Speech.id.desc())  # ranked on each text, read once (archive.search)
+        return Matching(stmt, None, Speech.id.desc())  # ranked on each text, read once (archive.query.search)
 
     def candidates(self, groups: list[list[str]]) -> Select:
         """Ids of the speeches holding every gram of a term of each group: each match, and some

@@ -17,7 +17,7 @@ from functools import cache
 from sqlalchemy import Connection, Float, Integer, Select, column, select, table, text
 
 from archive.fulltext.base import Matching
-from archive.models import Speech
+from archive.storage.models import Speech
 
 END = "\x03"  # follows the last character, so a one-character prefix query finds it there too
 _DIGITS = "0123456789abcdefghijklmnopqrstuvwxyz"

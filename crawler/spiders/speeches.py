@@ -24,7 +24,7 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from scrapy.utils.sitemap import Sitemap
 from twisted.python.failure import Failure
 
-from archive.store import Fetched
+from archive.storage.store import Fetched
 from cleaners import dom
 from cleaners.content import not_html
 from cleaners.dom import PageError

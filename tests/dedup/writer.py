@@ -12,7 +12,7 @@ from __future__ import annotations
 import sys
 import time
 
-from archive.db import open_archive, sessions
+from archive.storage.db import open_archive, sessions
 from tests.dedup.labelled import KINDS, labelled_set
 from tests.test_dedup_gate import add_speech
 

@@ -22,8 +22,8 @@ from warcio.statusandheaders import StatusAndHeaders
 from warcio.timeutils import datetime_to_iso_date
 from warcio.warcwriter import WARCWriter
 
-from archive.models import Capture, as_utc
-from archive.store import raw_body
+from archive.storage.models import Capture, as_utc
+from archive.storage.store import raw_body
 
 _RENAMED = ("content-encoding", "transfer-encoding")
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from archive.compare import comparison_form
+from archive.dedup.compare import comparison_form
 
 
 @dataclass

@@ -23,8 +23,8 @@ from dataclasses import dataclass
 from sqlalchemy import ColumnElement, Integer, cast, func, literal, not_, select
 from sqlalchemy.orm import Session
 
-from archive.models import Speech
-from archive.search import Filters, QueryError, apply_filters, index_ids, parse_query
+from archive.query.search import Filters, QueryError, apply_filters, index_ids, parse_query
+from archive.storage.models import Speech
 
 BY = {"year": 4, "month": 7}  # a period is this many leading characters of the ISO speech date
 PER = ("speeches", "10k-chars", "count")

@@ -20,11 +20,11 @@ from pathlib import Path
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
-from archive import warc
-from archive.models import Capture, DupGroup, Speech
-from archive.record import COLUMNS, FIELDS, SEGMENTED, STORED, utc_iso
-from archive.search import Filters, Query, apply_filters, index_ids, parse_query
-from archive.segment import require_segmenter, segmenter
+from archive.export import warc
+from archive.export.record import COLUMNS, FIELDS, SEGMENTED, STORED, utc_iso
+from archive.query.search import Filters, Query, apply_filters, index_ids, parse_query
+from archive.query.segment import require_segmenter, segmenter
+from archive.storage.models import Capture, DupGroup, Speech
 from cleaners.chars import to_simplified
 
 FORMATS = ("jsonl", "csv", "parquet", "warc")

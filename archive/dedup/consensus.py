@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from archive.compare import opcodes
+from archive.dedup.compare import opcodes
 from cleaners.chars import fold
 
 PEERS = 4  # each copy is read against this many others, those nearest its length (ties by id)

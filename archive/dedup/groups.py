@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from archive.models import DupGroup, Speech
+from archive.storage.models import DupGroup, Speech
 from cleaners.chars import to_simplified
 
 

@@ -16,8 +16,8 @@ from dataclasses import asdict, dataclass, fields
 
 from sqlalchemy.orm import Session
 
-from archive.models import search_fold
-from archive.search import Filters, QueryError, parse_query, search
+from archive.query.search import Filters, QueryError, parse_query, search
+from archive.storage.models import search_fold
 
 SORTS = ("position", "left", "right")
 

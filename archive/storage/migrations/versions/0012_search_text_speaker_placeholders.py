@@ -1,6 +1,6 @@
 """search text holds the speaker and spells placeholders alike: refolded after the upgrade
 
-The new form is made by today's code (``archive.db`` refolds an archive whose search texts are
+The new form is made by today's code (``archive.storage.db`` refolds an archive whose search texts are
 empty), so this migration only clears them, in SQL.
 
 Revision ID: 0012

@@ -1,6 +1,6 @@
 """Duplicate groups: the same speech across sites, scripts, truncations and light edits.
 
-Each speech's sketch (``archive.sketch``: a mod-8 sample of its 8-character shingle hashes) goes
+Each speech's sketch (``archive.dedup.sketch``: a mod-8 sample of its 8-character shingle hashes) goes
 into the ``shingles`` table, an inverted index that lives in the archive, so every new speech is
 checked against everything stored, across runs and processes. A speech joins the group of any text
 holding at least ``dedup_containment`` of the smaller sketch; groups it bridges are merged. That
@@ -24,12 +24,12 @@ from sqlalchemy import Row, bindparam, delete, func, insert, or_, select, text, 
 from sqlalchemy.orm import Session
 
 import settings
-from archive.compare import COPY_GAP, comparison_form, lacks_stretches, stops_early, with_copy_gaps
-from archive.consensus import Copy, cut, insertions
-from archive.models import DupGroup, Shingle, Speech, search_text_of
-from archive.reconstruct import reconstruct
-from archive.resplit import Piece, cut_at_copies
-from archive.sketch import sampled_in_order, sketch_of_form
+from archive.dedup.compare import COPY_GAP, comparison_form, lacks_stretches, stops_early, with_copy_gaps
+from archive.dedup.consensus import Copy, cut, insertions
+from archive.dedup.reconstruct import reconstruct
+from archive.dedup.resplit import Piece, cut_at_copies
+from archive.dedup.sketch import sampled_in_order, sketch_of_form
+from archive.storage.models import DupGroup, Shingle, Speech, search_text_of
 from cleaners.chars import script_of
 
 POSTING_CAP = 32
@@ -133,7 +133,7 @@ def mark_early_stops(members: list[Speech]) -> None:
 
 
 def apply_consensus(members: list[Speech]) -> list[Speech]:
-    """Cut from each copy what its other copies read straight through (``archive.consensus``);
+    """Cut from each copy what its other copies read straight through (``archive.dedup.consensus``);
     return the copies whose text changed."""
     eligible = sorted(members, key=lambda m: m.id)[:CONSENSUS_LIMIT]
     if len(eligible) < 2:
@@ -330,7 +330,7 @@ def _regroup(session: Session, speech: Speech, gids: set[int]) -> bool:
 
 
 def split_by_copies(session: Session, speech: Speech) -> list[Speech]:
-    """Cut a compilation at the bounds of the speeches it holds (``archive.resplit``): each piece
+    """Cut a compilation at the bounds of the speeches it holds (``archive.dedup.resplit``): each piece
     becomes a speech of its own, a new version of the compilation (``previous_id``) with the reason
     in its removals, grouped with its copies. Once per compilation; ``reclean`` cuts anew."""
     if _has_version(session, speech):

@@ -14,7 +14,7 @@ depends_on = None
 
 def upgrade() -> None:
     """Drop the old postings and groups; the archive regroups once it stands at the newest schema
-    (``archive.db.open_archive``), as the grouping code expects every newer column to be there."""
+    (``archive.storage.db.open_archive``), as the grouping code expects every newer column to be there."""
     op.execute("DELETE FROM shingles")
     op.execute("UPDATE speeches SET group_id = NULL")
     op.execute("DELETE FROM dup_groups")

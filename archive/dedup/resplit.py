@@ -14,7 +14,7 @@ import itertools
 from collections import Counter
 from dataclasses import dataclass
 
-from archive.compare import comparison_form
+from archive.dedup.compare import comparison_form
 from cleaners import patterns as P
 from cleaners.chars import fold
 

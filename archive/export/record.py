@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from archive.models import Speech, as_utc
+from archive.storage.models import Speech, as_utc
 from cleaners import CleanResult
 from cleaners import Speech as CleanedSpeech
 

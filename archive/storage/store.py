@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from archive.models import Blob, Capture, CrawlRun, Source, Speech, search_text_of, utcnow
+from archive.storage.models import Blob, Capture, CrawlRun, Source, Speech, search_text_of, utcnow
 from cleaners import CleanResult
 
 

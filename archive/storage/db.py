@@ -84,10 +84,10 @@ def _upgrade(conn: Connection, url: str) -> None:
 def _regroup_if_ungrouped(conn: Connection) -> None:
     """After a migration that dropped the groups (new sketches), regroup with today's code."""
     if conn.scalar(text("SELECT 1 FROM speeches WHERE group_id IS NULL LIMIT 1")):
-        from archive import dedup  # the grouping code, which needs every newer column
+        from archive.dedup import grouping  # the grouping code, which needs every newer column
 
         session = Session(bind=conn)
-        dedup.rebuild(session)
+        grouping.rebuild(session)
         session.flush()
 
 

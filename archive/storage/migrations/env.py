@@ -1,9 +1,9 @@
-"""Alembic environment: runs on the connection ``archive.db.open_archive`` hands over."""
+"""Alembic environment: runs on the connection ``archive.storage.db.open_archive`` hands over."""
 
 from alembic import context
 from sqlalchemy import create_engine
 
-from archive.models import Base
+from archive.storage.models import Base
 
 config = context.config
 connection = config.attributes.get("connection")

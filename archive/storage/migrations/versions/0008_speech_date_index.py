@@ -1,7 +1,7 @@
 """an index in date order, newest first, for date-ordered searches of common words
 
 A search in date order for a word that tens of thousands of speeches hold walks this index and
-tests each speech, instead of reading and sorting every match (archive.search.walks_dates).
+tests each speech, instead of reading and sorting every match (archive.query.search.walks_dates).
 
 Revision ID: 0008
 Revises: 0007

@@ -33,7 +33,7 @@ from sqlalchemy.sql.selectable import Subquery
 
 import settings
 from archive import fulltext
-from archive.models import DupGroup, Speech, search_fold
+from archive.storage.models import DupGroup, Speech, search_fold
 from cleaners.chars import to_simplified, to_traditional
 
 

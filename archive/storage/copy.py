@@ -14,8 +14,8 @@ from sqlalchemy import DateTime, Engine, Table, func, insert, select, text
 from sqlalchemy.engine import Connection, make_url
 
 from archive import fulltext
-from archive.db import ArchiveError, open_archive
-from archive.models import Base, Speech, as_utc
+from archive.storage.db import ArchiveError, open_archive
+from archive.storage.models import Base, Speech, as_utc
 
 Progress = Callable[[str, int, int], None]  # (table, rows copied, rows in all)
 

@@ -1,0 +1,1 @@
+"""Deduplication: grouping the copies of one speech, choosing and cleaning its canonical text."""

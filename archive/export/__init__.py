@@ -1,0 +1,1 @@
+"""Export: the one speech record, and the archive written out as JSONL, CSV, Parquet or WARC."""

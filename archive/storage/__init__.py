@@ -1,0 +1,1 @@
+"""Storage: the database, its schema and migrations, and writing captures, runs and speeches."""
