@@ -207,11 +207,12 @@ def reclean(ctx: click.Context, source_name: str | None, workers: int | None) ->
     from archive import ingest
 
     session = _session(ctx, writer=True)
-    stmt = select(Capture).where(Capture.root_id.is_(None), or_(Capture.note.is_(None), Capture.note.not_like("alias%")))
+    stmt = select(Capture.id).where(Capture.root_id.is_(None),
+                                    or_(Capture.note.is_(None), Capture.note.not_like("alias%")))
     stmt = stmt.order_by(Capture.id)
     if source_name:
         stmt = stmt.join(Source).where(Source.name == source_name)
-    captures = session.scalars(stmt).all()
+    ids = session.scalars(stmt).all()  # the captures themselves are read a chunk at a time
     rules_by_source: dict[str, object] = {}
 
     def rules(cap: Capture) -> SiteRules:
@@ -234,10 +235,10 @@ def reclean(ctx: click.Context, source_name: str | None, workers: int | None) ->
         bar.update(1)
 
     job = ingest.Ingest(session, workers=workers, on_written=written)
-    with click.progressbar(length=len(captures), label="recleaning", file=sys.stderr) as bar:
-        ingest.add_stored(job, captures, rules, lambda cap: urlparse(cap.canonical_url).netloc)
+    with click.progressbar(length=len(ids), label="recleaning", file=sys.stderr) as bar:
+        ingest.add_stored(job, ids, rules, lambda cap: urlparse(cap.canonical_url).netloc)
         job.close()
-    click.echo(f"recleaned {len(captures)} captures on {job.processes} process{'es' if job.processes > 1 else ''}: "
+    click.echo(f"recleaned {len(ids)} captures on {job.processes} process{'es' if job.processes > 1 else ''}: "
                f"{totals['changed']} speeches changed, "
                f"{totals['new']} new, {totals['failed']} failed")
 

@@ -20,13 +20,14 @@ import threading
 import time
 import traceback
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from multiprocessing import get_context
 from multiprocessing.context import BaseContext
 
 from sqlalchemy import select
+from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.orm import Session
 
 import settings
@@ -248,27 +249,37 @@ class Ingest:
     def _write_next(self) -> None:
         capture, site, pending = self.in_hand.popleft()
         cleaned = pending.result() if isinstance(pending, Future) else pending
-        outcome = write(self.session, capture, cleaned, site, self.chrome)
+        try:
+            with self.session.begin_nested():  # one page's speeches and grouping, whole or not at all
+                outcome = write(self.session, capture, cleaned, site, self.chrome)
+        except (IntegrityError, DataError) as exc:  # the database refuses this page's data: the rest goes on
+            cause = getattr(exc, "orig", None) or exc  # the database's own words, without the SQL
+            cleaned = Cleaned(capture.id, None, f"the archive refused its speeches: {type(cause).__name__}: {cause}",
+                              crashed=True)
+            capture.note, capture.cleaned_at = cleaned.error[:300], utcnow()
+            outcome = store.SaveOutcome()
         self.unsaved += 1
         if self.on_written is not None:
             self.on_written(Written(capture, cleaned, outcome))
 
 
-def owed(session: Session, source_id: int) -> list[Capture]:
-    """The source's first parts whose cleaning outcome was never stored (a killed run), oldest first."""
-    return list(session.scalars(select(Capture).where(Capture.source_id == source_id, Capture.cleaned_at.is_(None),
-                                                      Capture.root_id.is_(None)).order_by(Capture.id)))
+def owed(session: Session, source_id: int) -> list[int]:
+    """Ids of the source's first parts whose cleaning outcome was never stored (a killed run), oldest first."""
+    return list(session.scalars(select(Capture.id).where(Capture.source_id == source_id, Capture.cleaned_at.is_(None),
+                                                         Capture.root_id.is_(None)).order_by(Capture.id)))
 
 
-def add_stored(ingest: Ingest, captures: Iterable[Capture], rules_for: Callable[[Capture], SiteRules],
+def add_stored(ingest: Ingest, ids: Sequence[int], rules_for: Callable[[Capture], SiteRules],
                site_for: Callable[[Capture], str], chunk: int = 200) -> None:
-    """Clean stored captures again (``reclean``, and what a killed run owed), reading their parts
-    and bodies ``chunk`` captures at a time, so the writer spends two queries on each chunk."""
-    captures = list(captures)
-    for start in range(0, len(captures), chunk):
-        roots = captures[start:start + chunk]
+    """Clean stored captures again (``reclean``, and what a killed run owed), reading them, their
+    parts and bodies ``chunk`` captures at a time: three queries a chunk, and memory for one chunk
+    whatever the size of the archive."""
+    for start in range(0, len(ids), chunk):
+        wanted = ids[start:start + chunk]
+        by_id = {c.id: c for c in ingest.session.scalars(select(Capture).where(Capture.id.in_(wanted)))}
+        roots = [by_id[i] for i in wanted if i in by_id]
         parts: dict[int, list[Capture]] = {}
-        for part in ingest.session.scalars(select(Capture).where(Capture.root_id.in_([c.id for c in roots]))
+        for part in ingest.session.scalars(select(Capture).where(Capture.root_id.in_(wanted))
                                            .order_by(Capture.part_index)):
             parts.setdefault(part.root_id, []).append(part)
         every = [p for c in roots for p in (c, *parts.get(c.id, []))]

@@ -59,7 +59,7 @@ def reclean(session: Session, captures: list[Capture], site: str, workers: int =
     """Clean stored captures again through the ingest path, as ``speech-archive reclean`` does."""
     written: list[ingest.Written] = []
     job = ingest.Ingest(session, workers=workers, on_written=written.append)
-    ingest.add_stored(job, captures, lambda _c: RULES, lambda _c: site)
+    ingest.add_stored(job, [c.id for c in captures], lambda _c: RULES, lambda _c: site)
     job.close()
     return written
 

@@ -14,7 +14,7 @@ from sqlalchemy import select, text
 from archive import ingest
 from archive.storage import store
 from archive.storage.db import open_archive, sessions
-from archive.storage.models import Capture, DupGroup, Speech
+from archive.storage.models import Capture, CrawlRun, DupGroup, Speech
 from cleaners import SiteRules
 from tests.changing_site import ChangingSite
 from tests.conftest import crawl_runs, run_cli
@@ -72,8 +72,8 @@ def reclean(db_url: str, workers: int, rules: SiteRules = RULES) -> int:
     engine = open_archive(db_url, writer=True)
     with sessions(engine)() as session:
         job = ingest.Ingest(session, workers=workers)
-        captures = session.scalars(select(Capture).where(Capture.root_id.is_(None)).order_by(Capture.id)).all()
-        ingest.add_stored(job, captures, lambda _c: rules, lambda c: c.canonical_url.split("/")[2])
+        ids = session.scalars(select(Capture.id).where(Capture.root_id.is_(None)).order_by(Capture.id)).all()
+        ingest.add_stored(job, ids, lambda _c: rules, lambda c: c.canonical_url.split("/")[2])
         job.close()
     engine.dispose()
     return job.processes
@@ -136,6 +136,34 @@ def test_an_archive_that_stops_taking_writes_stops_the_crawl_with_a_clear_error(
         [run] = [r for r in crawl_runs(db_url)]
         assert run.status == "interrupted"
         assert _count(engine, "captures") >= run.pages > 0  # what was committed before is kept
+    engine.dispose()
+
+
+REFUSE = {  # the database refuses one page's speech, as it would data it cannot hold
+    "sqlite": ["CREATE TRIGGER refuse BEFORE INSERT ON speeches WHEN NEW.title = '讲话第1篇' "
+               "BEGIN SELECT RAISE(ABORT, 'refused by the archive'); END"],
+    "postgresql": ["CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+                   "IF NEW.title = '讲话第1篇' THEN RAISE EXCEPTION 'refused by the archive' "
+                   "USING ERRCODE = 'check_violation'; END IF; RETURN NEW; END $$",
+                   "CREATE TRIGGER refuse BEFORE INSERT ON speeches FOR EACH ROW EXECUTE FUNCTION refuse()"],
+}
+
+
+def test_a_page_the_archive_refuses_is_noted_and_the_crawl_goes_on(db_url: str, tmp_path: Path, cli) -> None:  # noqa: ANN001
+    engine = open_archive(db_url)
+    with engine.begin() as conn:
+        for statement in REFUSE[engine.dialect.name]:
+            conn.exec_driver_sql(statement)
+    with ChangingSite(articles=4) as site:
+        done = run_cli(cli, "--db", db_url, "crawl", str(site.source_file(tmp_path)))
+    assert done.returncode == 0, done.stderr
+    assert "the archive refused its speeches" in done.stderr and "refused by the archive" in done.stderr
+    with sessions(engine)() as session:
+        assert sorted(s.title for s in session.scalars(select(Speech))) == ["讲话第0篇", "讲话第2篇", "讲话第3篇"]
+        refused = session.scalars(select(Capture).where(Capture.url.like("%/a/1.html"))).one()
+        assert refused.note.startswith("the archive refused its speeches") and refused.cleaned_at is not None
+        [run] = session.scalars(select(CrawlRun)).all()
+        assert run.pages == 4 and run.speeches_new == 3 and run.stats["clean/failed"] == 1
     engine.dispose()
 
 
