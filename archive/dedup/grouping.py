@@ -191,6 +191,7 @@ _HOLDERS = select(Shingle.hash, Shingle.speech_id).where(Shingle.hash.in_(bindpa
 
 _MATCHED = select(Speech.id, Speech.shingle_count, Speech.group_id, Speech.compilation, Speech.truncated,
                   Speech.gaps).where(Speech.id.in_(bindparam("ids", expanding=True)))
+_MATCHED_SHORT = _MATCHED.where(or_(Speech.shingle_count <= bindparam("most"), Speech.shingle_count.is_(None)))
 
 
 def _holders(session: Session, hashes: list[int]) -> list[tuple[int, int]]:
@@ -201,6 +202,22 @@ def _holders(session: Session, hashes: list[int]) -> list[tuple[int, int]]:
 def _shared(holders: list[tuple[int, int]], speech: Speech) -> dict[int, int]:
     """Other speeches in the posting lists: id → shared count."""
     return dict(Counter(sid for _, sid in holders if sid != speech.id))
+
+
+def _candidates(session: Session, shared: dict[int, int], size: int, threshold: float) -> dict[int, Row]:
+    """The rows of the speeches in ``shared`` (id → shingles shared) that may hold ``threshold`` of
+    the smaller text's shingles, and maybe more, never fewer. One sharing ``threshold × size`` does
+    whatever its length; one sharing ``n`` fewer can only if its own count is at most ``n / threshold``
+    (it holds all ``n``), so of those only the short ones are read. As an archive grows, common
+    phrases put thousands of speeches in ``shared``: reading them all made each page slower."""
+    sure = [sid for sid, n in shared.items() if n / (size or 1) >= threshold]
+    rows = {r.id: r for chunk in _chunks(sure) for r in session.execute(_MATCHED, {"ids": chunk})}
+    maybe = [sid for sid, n in shared.items() if n / (size or 1) < threshold]
+    if maybe:
+        most = max(shared[sid] for sid in maybe) / threshold + 1  # + 1: no rounding leaves one out
+        for chunk in _chunks(maybe):
+            rows.update((r.id, r) for r in session.execute(_MATCHED_SHORT, {"ids": chunk, "most": most}))
+    return rows
 
 
 def index_speech(session: Session, speech: Speech) -> tuple[list[int], dict[int, int]]:
@@ -235,7 +252,7 @@ def assign_group(session: Session, speech: Speech) -> bool:
     matches.update(g for g in exact if g is not None)
     held = False  # a text lying in another one way may show a compilation: regroup by the batch rule
     if shared:
-        rows = {r.id: r for chunk in _chunks(list(shared)) for r in session.execute(_MATCHED, {"ids": chunk})}
+        rows = _candidates(session, shared, len(hashes), threshold)
         for sid, n in shared.items():
             row = rows.get(sid)
             if row is None or row.group_id is None or n / (min(len(hashes), row.shingle_count or 0) or 1) < threshold:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import re
-from functools import lru_cache
+from functools import lru_cache, partial
 from pathlib import Path
 
 from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
@@ -112,9 +113,11 @@ def open_archive(url: str | None = None, migrate: bool = True, writer: bool = Fa
         folder = Path(parsed.database).resolve().parent
         if not folder.is_dir():
             raise ArchiveError(f"folder for the SQLite archive does not exist: {folder}")
-    kwargs: dict = {}
+    # JSON columns (a speech's paragraphs, its removals) as UTF-8, not \uXXXX escapes: Chinese text
+    # takes half the bytes, and a SQLite row under a page's size is rewritten whole on every update
+    kwargs: dict = {"json_serializer": partial(json.dumps, ensure_ascii=False)}
     if parsed.get_backend_name() == "postgresql":
-        kwargs = {"pool_pre_ping": True}
+        kwargs["pool_pre_ping"] = True
     if parsed.drivername == "postgresql+psycopg":
         # No server-side prepared statements: after five runs psycopg would prepare a search, and
         # PostgreSQL's generic plan for it ignores the query's selectivity (0.3 s where the custom plan

@@ -145,10 +145,12 @@ class SaveOutcome:
 
 def latest_versions(session: Session, capture: Capture) -> dict[int, Speech]:
     """The newest stored speeches of this capture's URL from earlier captures, by place in the page."""
-    rows = session.scalars(select(Speech).join(Capture, Speech.capture_id == Capture.id)
-                           .where(Speech.url == capture.canonical_url, Speech.source_id == capture.source_id,
-                                  Capture.id != capture.id).order_by(Capture.fetched_at, Speech.id))
-    return {s.index_in_page: s for s in rows}  # later captures overwrite earlier ones
+    # by URL alone in SQL: given the source too, SQLite (no statistics) may walk the source's every speech
+    rows = session.execute(select(Speech, Capture.fetched_at).join(Capture, Speech.capture_id == Capture.id)
+                           .where(Speech.url == capture.canonical_url))
+    mine = sorted((fetched, s.id, s) for s, fetched in rows
+                  if s.source_id == capture.source_id and s.capture_id != capture.id)
+    return {s.index_in_page: s for _, _, s in mine}  # later captures overwrite earlier ones
 
 
 @dataclass
