@@ -243,30 +243,35 @@ def assign_group(session: Session, speech: Speech) -> bool:
     Returns True when it joined an existing group, i.e. it is a duplicate.
     """
     lock_groups(session)
-    hashes, shared = index_speech(session, speech)
-    session.flush()
-    threshold = float(settings.get("dedup_containment"))
-    matches: set[int] = set()
-    exact = session.scalars(select(Speech.group_id).where(Speech.text_hash == speech.text_hash,
-                                                          Speech.id != speech.id)).all()
-    matches.update(g for g in exact if g is not None)
-    held = False  # a text lying in another one way may show a compilation: regroup by the batch rule
-    if shared:
-        rows = _candidates(session, shared, len(hashes), threshold)
-        for sid, n in shared.items():
-            row = rows.get(sid)
-            if row is None or row.group_id is None or n / (min(len(hashes), row.shingle_count or 0) or 1) < threshold:
-                continue
-            matches.add(row.group_id)
-            if row.compilation or n / (max(len(hashes), row.shingle_count or 0) or 1) < SAME_DOCUMENT and \
-                    is_whole(row if len(hashes) >= (row.shingle_count or 0) else speech):
-                held = True
+    session.flush()  # what earlier speeches were given (their groups) is read below
+    # the lookups leave the speech's new hash and count unwritten: a new speech with no copy gets
+    # them in one update with its group (its row holds its whole text: each update rewrites it)
+    with session.no_autoflush:
+        hashes, shared = index_speech(session, speech)
+        threshold = float(settings.get("dedup_containment"))
+        matches: set[int] = set()
+        exact = session.scalars(select(Speech.group_id).where(Speech.text_hash == speech.text_hash,
+                                                              Speech.id != speech.id)).all()
+        matches.update(g for g in exact if g is not None)
+        held = False  # a text lying in another one way may show a compilation: regroup by the batch rule
+        if shared:
+            rows = _candidates(session, shared, len(hashes), threshold)
+            for sid, n in shared.items():
+                row = rows.get(sid)
+                if row is None or row.group_id is None or \
+                        n / (min(len(hashes), row.shingle_count or 0) or 1) < threshold:
+                    continue
+                matches.add(row.group_id)
+                if row.compilation or n / (max(len(hashes), row.shingle_count or 0) or 1) < SAME_DOCUMENT and \
+                        is_whole(row if len(hashes) >= (row.shingle_count or 0) else speech):
+                    held = True
     old_group = speech.group_id
-    if held:
-        return _regroup(session, speech, matches | ({old_group} - {None}))
-    if not matches and old_group is None and speech.previous_id is None:
+    if not held and not matches and old_group is None and speech.previous_id is None:
         _alone(session, speech)  # most speeches: a new text with no copy yet
         return False
+    session.flush()
+    if held:
+        return _regroup(session, speech, matches | ({old_group} - {None}))
     if matches:
         target = min(matches)
         for gid in matches - {target}:
@@ -293,10 +298,8 @@ def assign_group(session: Session, speech: Speech) -> bool:
 def _alone(session: Session, speech: Speech) -> None:
     """A group of one new speech: it is its own canonical copy, and no copy tells it anything
     (``choose_canonical`` of one new member, without reading it back)."""
-    group = DupGroup(size=1, canonical_id=speech.id)
-    session.add(group)
-    session.flush()
-    speech.group_id = group.id
+    new = session.connection().execute(insert(DupGroup).values(size=1, canonical_id=speech.id))  # no flush
+    speech.group_id = new.inserted_primary_key[0]
 
 
 def _regroup(session: Session, speech: Speech, gids: set[int]) -> bool:
