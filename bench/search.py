@@ -30,7 +30,7 @@ from sqlalchemy import func, insert, select, text  # noqa: E402
 from archive import fulltext  # noqa: E402
 from archive.query.search import Filters, facets, matching_ids, parse_query, rank_window, results  # noqa: E402
 from archive.query.trend import trend  # noqa: E402
-from archive.storage import store
+from archive.storage import store  # noqa: E402
 from archive.storage.db import open_archive, sessions  # noqa: E402
 from archive.storage.models import Speech, search_text_of  # noqa: E402
 from bench.dedup import generate  # noqa: E402

@@ -19,7 +19,7 @@ from archive.export.write import FIELDS, export
 from archive.query.search import Filters, QueryError, parse_query, search
 from archive.storage import store
 from archive.storage.db import open_archive, sessions
-from archive.storage.models import Blob, Capture, DupGroup, Speech
+from archive.storage.models import Blob, Capture, DupGroup, Shingle, Speech
 from cleaners import SiteRules, clean_page
 from cleaners.chars import fold, to_traditional
 from crawler.encoding import decode_html
@@ -326,6 +326,73 @@ def test_the_head_read_from_the_migration_files_is_alembics(session: Session) ->
     engine.dispose()
 
 
+def _archive_at(url: str, revision: str) -> None:
+    """An archive migrated only up to ``revision``, holding one speech with its group and postings,
+    written as that schema has them."""
+    from alembic import command
+    from alembic.config import Config
+
+    from archive.storage.db import MIGRATIONS
+
+    engine = open_archive(url, migrate=False)
+    t = "'2024-01-01 00:00:00'"
+    with engine.begin() as conn:
+        cfg = Config()
+        cfg.set_main_option("script_location", str(MIGRATIONS))
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, revision)
+        conn.exec_driver_sql(f"INSERT INTO sources VALUES (1, 's', '{{}}', {t})")
+        conn.exec_driver_sql("INSERT INTO blobs VALUES ('b', 1, x'00')")
+        conn.exec_driver_sql(f"INSERT INTO captures VALUES (1, 1, NULL, 'http://a/1', 'http://a/1', 'http://a/1', {t}, "
+                             "200, '{}', 'utf-8', 'b', NULL, 0)")
+        conn.exec_driver_sql(f"INSERT INTO dup_groups VALUES (1, 1, 1, {t}, NULL)")
+        conn.exec_driver_sql(f"INSERT INTO speeches VALUES (1, 1, 1, 0, 'a', 'http://a/1', '标题', '{PARAS[0]}', "
+                             f"'[\"{PARAS[0]}\"]', NULL, NULL, NULL, NULL, NULL, '[]', 0, NULL, '[]', 0, 0, 'simplified', "
+                             f"'1', '[]', '{PARAS[0]}', 'h', 3, 1, {t}, {t}, {t})")
+        conn.exec_driver_sql("INSERT INTO shingles VALUES (1, 11), (1, 22), (1, 33)")
+    engine.dispose()
+
+
+def test_migrating_an_old_sqlite_archive_keeps_its_duplicate_index(tmp_path: Path) -> None:
+    """SQLite only: there Alembic rebuilds a table to change it, and with foreign keys on, dropping
+    the old speeches table deleted every shingle (PostgreSQL alters tables in place)."""
+    url = f"sqlite:///{tmp_path / 'old.sqlite3'}"
+    _archive_at(url, "0005")
+    engine = open_archive(url)
+    with engine.connect() as conn:
+        assert conn.scalar(text("SELECT count(*) FROM shingles")) == 3
+        assert conn.scalar(text("SELECT group_id FROM speeches")) == 1  # its group stands
+        assert conn.scalar(text("PRAGMA foreign_keys")) == 1  # back on for everything after
+    engine.dispose()
+
+
+def test_an_archive_that_lost_its_postings_is_indexed_and_grouped_again(session: Session) -> None:
+    """What 0006 did to SQLite archives, repaired by 0015: every speech is regrouped, which writes
+    its postings anew."""
+    from alembic import command
+    from alembic.config import Config
+
+    from archive.storage.db import MIGRATIONS
+
+    archive_html(session, "http://a.cn/1.html", html_page("讲话", PARAS))
+    archive_html(session, "http://b.cn/1.html", html_page("讲话", PARAS[:-1]))
+    session.commit()
+    url = session.get_bind().url.render_as_string(hide_password=False)
+    groups = session.scalar(select(func.count()).select_from(DupGroup))
+    with session.get_bind().begin() as conn:  # as 0006 left such an archive, one revision back
+        conn.execute(text("DELETE FROM shingles"))
+        cfg = Config()
+        cfg.set_main_option("script_location", str(MIGRATIONS))
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, "0014")
+    engine = open_archive(url)
+    with sessions(engine)() as fresh:
+        assert fresh.scalar(select(func.count()).select_from(Shingle)) > 0
+        assert fresh.scalar(select(func.count()).select_from(DupGroup)) == groups == 1
+        assert None not in fresh.scalars(select(Speech.group_id)).all()
+    engine.dispose()
+
+
 def _imports(path: Path) -> set[str]:
     tree = ast.parse(path.read_text(encoding="utf-8"))
     return ({a.name.split(".")[0] for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
@@ -335,7 +402,9 @@ def _imports(path: Path) -> set[str]:
 def test_migrations_run_no_live_code_and_only_the_index_modules_know_its_tables() -> None:
     """A migration runs against every older schema: code written for today's models breaks it as
     soon as a column is added. And the index's tables are the index modules' business alone."""
-    for path in sorted((ROOT / "archive" / "migrations" / "versions").glob("*.py")):
+    migrations = sorted((ROOT / "archive" / "storage" / "migrations" / "versions").glob("*.py"))
+    assert len(migrations) >= 15
+    for path in migrations:
         assert _imports(path) <= {"__future__", "alembic", "sqlalchemy"}, path.name
     knowing = sorted(str(p.relative_to(ROOT)) for folder in ("archive", "web", "crawler", "cleaners")
                      for p in (ROOT / folder).rglob("*.py") if "speech_grams" in p.read_text(encoding="utf-8")

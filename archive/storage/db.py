@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import lru_cache, partial
 from pathlib import Path
 
@@ -82,6 +84,29 @@ def _upgrade(conn: Connection, url: str) -> None:
     command.upgrade(cfg, "head")
 
 
+@contextmanager
+def _foreign_keys_off(conn: Connection) -> Iterator[None]:
+    """SQLite's foreign keys off while migrating. A migration that rebuilds a table (Alembic's batch
+    mode: copy, drop, rename) would otherwise have the drop delete what refers to the old table's
+    rows: dropping speeches took every shingle with it. The switch only works outside a
+    transaction, so it is thrown on the driver's connection before the migration's begins."""
+    sqlite = conn.dialect.name == "sqlite"
+    if sqlite:
+        conn.connection.dbapi_connection.execute("PRAGMA foreign_keys=OFF")
+    try:
+        yield
+    finally:
+        if sqlite:
+            conn.connection.dbapi_connection.execute("PRAGMA foreign_keys=ON")
+
+
+def _check_foreign_keys(conn: Connection) -> None:
+    """What the migrations left must still hold together; else nothing of them is committed."""
+    if conn.dialect.name == "sqlite" and (broken := conn.exec_driver_sql("PRAGMA foreign_key_check").first()):
+        raise ArchiveError(f"migrating the archive would break its references ({broken[0]} row {broken[1]} "
+                           f"→ {broken[2]}): nothing was changed")
+
+
 def _regroup_if_ungrouped(conn: Connection) -> None:
     """After a migration that dropped the groups (new sketches), regroup with today's code."""
     if conn.scalar(text("SELECT 1 FROM speeches WHERE group_id IS NULL LIMIT 1")):
@@ -133,7 +158,7 @@ def open_archive(url: str | None = None, migrate: bool = True, writer: bool = Fa
             _begin_immediate(engine)
     try:
         if migrate:
-            with engine.begin() as conn:
+            with engine.connect() as conn, _foreign_keys_off(conn), conn.begin():
                 if not _at_head(conn):
                     if parsed.get_backend_name() == "postgresql":
                         # workers starting together on a new server: one migrates, the others wait, then find it done
@@ -141,6 +166,7 @@ def open_archive(url: str | None = None, migrate: bool = True, writer: bool = Fa
                     _upgrade(conn, url)
                     _refold_if_cleared(conn)
                     _regroup_if_ungrouped(conn)
+                    _check_foreign_keys(conn)
         else:
             engine.connect().close()
     except OperationalError as exc:
