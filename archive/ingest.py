@@ -34,6 +34,7 @@ import settings
 from archive.dedup import grouping
 from archive.learn import site_boilerplate
 from archive.storage import store
+from archive.storage.db import refresh_statistics
 from archive.storage.models import Blob, Capture, utcnow
 from cleaners import CleanResult, Limits, PageError, SiteRules, clean_page
 from cleaners.content import not_html
@@ -42,6 +43,7 @@ from crawler.lifeline import signal_on_parent_death
 
 RELEARN_EVERY = 50  # pages of a site between two readings of its learned chrome
 POOL_AFTER = 64  # pages cleaned in the writer before a pool is started: small crawls never pay for one
+STATISTICS_EVERY = 10  # commits between two looks at whether PostgreSQL needs fresh table statistics
 
 
 def limits() -> Limits:
@@ -196,6 +198,7 @@ class Ingest:
         self.seen = 0
         self.in_hand: deque[tuple[Capture, str, Future | Cleaned]] = deque()
         self.unsaved = 0
+        self.commits = 0
         self.since = time.monotonic()
 
     def add(self, capture: Capture, work: Page | Stored | Cleaned, site: str) -> None:
@@ -229,6 +232,9 @@ class Ingest:
         if self.before_commit is not None:
             self.before_commit()
         self.session.commit()
+        if self.commits % STATISTICS_EVERY == 0:
+            refresh_statistics(self.session)
+        self.commits += 1
         self.unsaved = 0
         self.since = time.monotonic()
 

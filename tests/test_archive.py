@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 import csv
 import json
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -391,6 +392,29 @@ def test_an_archive_that_lost_its_postings_is_indexed_and_grouped_again(session:
         assert fresh.scalar(select(func.count()).select_from(DupGroup)) == groups == 1
         assert None not in fresh.scalars(select(Speech.group_id)).all()
     engine.dispose()
+
+
+def test_a_writer_has_postgresql_analyze_the_tables_it_grew(session: Session) -> None:
+    """A new archive fills faster than autovacuum analyzes it; without statistics PostgreSQL scans
+    every posting for each speech. SQLite's plans are written for no statistics: nothing there."""
+    from archive.storage.db import refresh_statistics
+
+    speech = archive_html(session, "http://a.cn/1.html", html_page("讲话", PARAS))[0]
+    session.execute(Shingle.__table__.insert(), [{"speech_id": speech.id, "hash": h} for h in range(5000, 7000)])
+    session.commit()
+    if session.get_bind().dialect.name == "sqlite":
+        assert refresh_statistics(session) == []
+        return
+    deadline = time.monotonic() + 10  # the server counts a backend's writes when it goes idle
+    while not session.scalar(text("SELECT n_mod_since_analyze >= 2000 FROM pg_stat_user_tables "
+                                  "WHERE schemaname = current_schema() AND relname = 'shingles'")):
+        assert time.monotonic() < deadline, "PostgreSQL never counted the writes"
+        session.commit()
+        time.sleep(0.2)
+    assert "shingles" in refresh_statistics(session)
+    assert session.scalar(text("SELECT last_analyze IS NOT NULL FROM pg_stat_user_tables "
+                               "WHERE schemaname = current_schema() AND relname = 'shingles'"))
+    assert "shingles" not in refresh_statistics(session)  # fresh now: not analyzed again
 
 
 def _imports(path: Path) -> set[str]:

@@ -175,5 +175,20 @@ def open_archive(url: str | None = None, migrate: bool = True, writer: bool = Fa
     return engine
 
 
+def refresh_statistics(session: Session) -> list[str]:
+    """ANALYZE the tables a writer has grown by half or more since PostgreSQL last looked at them;
+    returns their names. A new archive fills faster than autovacuum analyzes it, and without
+    statistics the planner scans all of ``shingles`` for each speech's postings (35 ms at 450,000
+    rows, where the index takes 6). SQLite's plans are written for no statistics and left so."""
+    if session.get_bind().dialect.name != "postgresql":
+        return []
+    stale = session.scalars(text("SELECT relname FROM pg_stat_user_tables WHERE schemaname = current_schema() "
+                                 "AND n_mod_since_analyze > GREATEST(1000, n_live_tup / 2)")).all()
+    for table in stale:
+        session.execute(text(f'ANALYZE "{table}"'))
+    session.commit()
+    return list(stale)
+
+
 def sessions(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False)
