@@ -180,7 +180,7 @@ class ArchivePipeline:
             counts["errors"] += 1
             self.stats.inc_value("clean/failed")
             log = self.crawler.spider.logger.error if cleaned.crashed else self.crawler.spider.logger.warning
-            log("cleaning failed for %s: %s (raw page kept)", url, cleaned.error)
+            log("no speeches stored for %s: %s (raw page kept)", url, cleaned.error)
             return
         counts.update(speeches_new=outcome.new, duplicates=outcome.duplicates, flagged=outcome.flagged)
         self.stats.inc_value("archive/stored", outcome.new)
