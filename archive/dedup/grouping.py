@@ -29,6 +29,7 @@ from archive.dedup.consensus import Copy, cut, insertions
 from archive.dedup.reconstruct import reconstruct
 from archive.dedup.resplit import Piece, cut_at_copies
 from archive.dedup.sketch import sampled_in_order, sketch_of_form
+from archive.storage.db import insert_many
 from archive.storage.models import DupGroup, Shingle, Speech, search_text_of
 from cleaners.chars import script_of
 
@@ -231,7 +232,7 @@ def index_speech(session: Session, speech: Speech) -> tuple[list[int], dict[int,
     per_hash = Counter(h for h, sid in holders if sid != speech.id)
     postings = [{"speech_id": speech.id, "hash": h} for h in hashes if per_hash[h] < POSTING_CAP]
     if postings:
-        session.connection().execute(insert(Shingle.__table__), postings)  # Core: no ORM bookkeeping per row
+        insert_many(session.connection(), Shingle.__table__, postings)  # no ORM bookkeeping per row
     speech.shingle_count = len(hashes)
     speech.text_hash = digest
     return hashes, _shared(holders, speech)
@@ -500,9 +501,9 @@ def rebuild(session: Session, progress: Callable[[str, int, int], None] | None =
     session.execute(delete(Shingle))
     id_array = np.asarray(ids, dtype=np.int64)
     for start in range(0, len(postings_h), 20000):
-        session.connection().execute(insert(Shingle.__table__), [{"speech_id": int(i), "hash": int(h)} for h, i in
-                                          zip(postings_h[start:start + 20000], id_array[postings_i[start:start + 20000]],
-                                              strict=True)])
+        insert_many(session.connection(), Shingle.__table__,
+                    [{"speech_id": int(i), "hash": int(h)} for h, i in
+                     zip(postings_h[start:start + 20000], id_array[postings_i[start:start + 20000]], strict=True)])
         report("indexing", min(start + 20000, len(postings_h)), len(postings_h))
     _copy_evidence(session, ids, components, keys, superseded, report)
     groups = [DupGroup(size=len(members)) for members in components]
