@@ -17,17 +17,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from archive import fulltext
-from archive.query.search import (
-    Filters,
-    QueryError,
-    build_search,
-    facets,
-    parse_query,
-    results,
-    search,
-    walks_dates,
-    walks_to_window,
-)
+from archive.query.search import (Filters, QueryError, build_search, facets, parse_query, results, search, walks_dates,
+                                  walks_to_window)
 from archive.storage.db import open_archive, sessions
 from archive.storage.models import Speech, search_text_of
 from cleaners.chars import fold, to_simplified

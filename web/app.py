@@ -33,17 +33,8 @@ from archive.export.record import DETAIL, of_speech, utc_iso
 from archive.export.write import csv_row, fields, rows
 from archive.health import recent_runs
 from archive.query.concordance import SORTS, concordance, to_csv
-from archive.query.search import (
-    HIT_END,
-    HIT_START,
-    ORDERS,
-    Filters,
-    QueryError,
-    facets,
-    parse_query,
-    rank_window,
-    search,
-)
+from archive.query.search import (HIT_END, HIT_START, ORDERS, Filters, QueryError, facets, parse_query, rank_window,
+                                  search)
 from archive.query.search import Query as SearchQuery
 from archive.query.segment import require_segmenter
 from archive.query.trend import BY, PER, Trend, trend

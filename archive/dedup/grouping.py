@@ -192,7 +192,7 @@ _HOLDERS = select(Shingle.hash, Shingle.speech_id).where(Shingle.hash.in_(bindpa
 
 _MATCHED = select(Speech.id, Speech.shingle_count, Speech.group_id, Speech.compilation, Speech.truncated,
                   Speech.gaps).where(Speech.id.in_(bindparam("ids", expanding=True)))
-_MATCHED_SHORT = _MATCHED.where(or_(Speech.shingle_count <= bindparam("most"), Speech.shingle_count.is_(None)))
+_MATCHED_SHORT = _MATCHED.where(Speech.shingle_count <= bindparam("most"))
 
 
 def _holders(session: Session, hashes: list[int]) -> list[tuple[int, int]]:
@@ -211,9 +211,10 @@ def _candidates(session: Session, shared: dict[int, int], size: int, threshold: 
     whatever its length; one sharing ``n`` fewer can only if its own count is at most ``n / threshold``
     (it holds all ``n``), so of those only the short ones are read. As an archive grows, common
     phrases put thousands of speeches in ``shared``: reading them all made each page slower."""
-    sure = [sid for sid, n in shared.items() if n / (size or 1) >= threshold]
+    sure, maybe = [], []
+    for sid, n in shared.items():
+        (sure if n / (size or 1) >= threshold else maybe).append(sid)
     rows = {r.id: r for chunk in _chunks(sure) for r in session.execute(_MATCHED, {"ids": chunk})}
-    maybe = [sid for sid, n in shared.items() if n / (size or 1) < threshold]
     if maybe:
         most = max(shared[sid] for sid in maybe) / threshold + 1  # + 1: no rounding leaves one out
         for chunk in _chunks(maybe):

@@ -14,24 +14,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 
-from sqlalchemy import (
-    Column,
-    Connection,
-    Integer,
-    MetaData,
-    Select,
-    Table,
-    Text,
-    and_,
-    cast,
-    func,
-    intersect,
-    not_,
-    or_,
-    select,
-    text,
-    union,
-)
+from sqlalchemy import (Column, Connection, Integer, MetaData, Select, Table, Text, and_, cast, func, intersect, not_,
+                        or_, select, text, union)
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.sql.elements import ColumnElement
 
