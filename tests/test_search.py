@@ -94,6 +94,45 @@ def test_index_follows_edits_and_deletions(session: Session) -> None:
         assert set(found(session, q)) == scan(session, q)
 
 
+def test_index_writes_wait_for_the_commit_and_go_back_with_a_savepoint(session: Session) -> None:
+    """Speeches are indexed together when their transaction commits: a read inside it still sees
+    them, one rolled back to a savepoint leaves no entry, and one deleted or rewritten before the
+    commit is indexed as it finally stands."""
+    index = fulltext.index_for(session.get_bind().dialect.name)
+
+    def indexed(term: str) -> set[int]:  # the index itself, read without settling what is pending
+        return set(session.scalars(index.candidates([[fold(term)]])))
+
+    kept = put_speech(session, 0, "鹦鹉螺号潜艇出航。", False)
+    assert found(session, "鹦鹉螺") == [kept.id]  # a search inside the transaction indexes what it added first
+    with session.begin_nested():
+        gone = put_speech(session, 1, "鹦鹉螺号潜艇返航。", False)
+        assert set(found(session, "鹦鹉螺")) == {kept.id, gone.id}
+        session.begin_nested().rollback()  # an inner savepoint given up leaves the outer one's additions
+        assert set(found(session, "鹦鹉螺")) == {kept.id, gone.id}
+        with session.begin_nested() as inner:
+            put_speech(session, 2, "鹦鹉螺号第三次出航。", False)
+            inner.rollback()
+    assert found(session, "返航") == [gone.id]
+    waiting = put_speech(session, 6, "潜艇补给。", False)
+    with session.begin_nested() as outer:  # settled inside, then taken back: pending again, as before
+        refused = put_speech(session, 3, "鹦鹉螺号被拒收。", False)
+        assert found(session, "拒收") == [refused.id]
+        outer.rollback()
+    rewritten = put_speech(session, 4, "海底两万里。", False)
+    deleted = put_speech(session, 5, "海底火山喷发。", False)
+    assert indexed("海底") == set()  # not written yet: both are pending
+    rewritten.text = "海洋深处的鹦鹉螺号。"
+    rewritten.search_text = search_text_of(rewritten.title, rewritten.text)
+    session.delete(deleted)
+    session.commit()
+    assert indexed("鹦鹉螺") == {kept.id, gone.id, rewritten.id}
+    assert indexed("补给") == {waiting.id}
+    assert indexed("海底") == indexed("火山") == indexed("拒收") == set()
+    for q in ("鹦鹉螺", "海洋", "出航", "号"):
+        assert set(found(session, q)) == scan(session, q), q
+
+
 def test_rebuilt_index_answers_the_same(session: Session) -> None:
     texts = fill(session)
     before = {q: set(found(session, q)) for q in queries(texts, 10)}

@@ -18,9 +18,10 @@ from __future__ import annotations
 import hashlib
 from collections import Counter
 from collections.abc import Callable, Iterable
+from functools import cache
 
 import numpy as np
-from sqlalchemy import Row, bindparam, delete, func, insert, or_, select, text, update
+from sqlalchemy import Row, Select, bindparam, delete, func, insert, or_, select, text, update
 from sqlalchemy.orm import Session
 
 import settings
@@ -29,7 +30,7 @@ from archive.dedup.consensus import Copy, cut, insertions
 from archive.dedup.reconstruct import reconstruct
 from archive.dedup.resplit import Piece, cut_at_copies
 from archive.dedup.sketch import sampled_in_order, sketch_of_form
-from archive.storage.db import insert_many
+from archive.storage.bulk import insert_many, one_of
 from archive.storage.models import DupGroup, Shingle, Speech, search_text_of
 from cleaners.chars import script_of
 
@@ -186,18 +187,20 @@ def _chunks(items: list[int], size: int = 500) -> Iterable[list[int]]:
     return (items[i:i + size] for i in range(0, len(items), size))
 
 
-# one statement, compiled once: the hash list is bound at execution (no per-value coercion)
-_HOLDERS = select(Shingle.hash, Shingle.speech_id).where(Shingle.hash.in_(bindparam("hashes", expanding=True)))
-
-
-_MATCHED = select(Speech.id, Speech.shingle_count, Speech.group_id, Speech.compilation, Speech.truncated,
-                  Speech.gaps).where(Speech.id.in_(bindparam("ids", expanding=True)))
-_MATCHED_SHORT = _MATCHED.where(Speech.shingle_count <= bindparam("most"))
+@cache  # compiled once per dialect: the lists are bound at execution (no per-value coercion)
+def _lookups(dialect: str) -> tuple[Select, Select, Select]:
+    """The postings of a list of hashes; the rows grouping reads of a list of speeches, and of
+    those among them no longer than ``most`` shingles."""
+    holders = select(Shingle.hash, Shingle.speech_id).where(one_of(Shingle.hash, "hashes", dialect))
+    matched = select(Speech.id, Speech.shingle_count, Speech.group_id, Speech.compilation, Speech.truncated,
+                     Speech.gaps).where(one_of(Speech.id, "ids", dialect))
+    return holders, matched, matched.where(Speech.shingle_count <= bindparam("most"))
 
 
 def _holders(session: Session, hashes: list[int]) -> list[tuple[int, int]]:
     """(hash, speech id) of every stored posting of these hashes."""
-    return [tuple(row) for chunk in _chunks(hashes) for row in session.execute(_HOLDERS, {"hashes": chunk})]
+    stmt = _lookups(session.get_bind().dialect.name)[0]
+    return [tuple(row) for chunk in _chunks(hashes) for row in session.execute(stmt, {"hashes": chunk})]
 
 
 def _shared(holders: list[tuple[int, int]], speech: Speech) -> dict[int, int]:
@@ -214,11 +217,12 @@ def _candidates(session: Session, shared: dict[int, int], size: int, threshold: 
     sure, maybe = [], []
     for sid, n in shared.items():
         (sure if n / (size or 1) >= threshold else maybe).append(sid)
-    rows = {r.id: r for chunk in _chunks(sure) for r in session.execute(_MATCHED, {"ids": chunk})}
+    _, matched, short = _lookups(session.get_bind().dialect.name)
+    rows = {r.id: r for chunk in _chunks(sure) for r in session.execute(matched, {"ids": chunk})}
     if maybe:
         most = max(shared[sid] for sid in maybe) / threshold + 1  # + 1: no rounding leaves one out
         for chunk in _chunks(maybe):
-            rows.update((r.id, r) for r in session.execute(_MATCHED_SHORT, {"ids": chunk, "most": most}))
+            rows.update((r.id, r) for r in session.execute(short, {"ids": chunk, "most": most}))
     return rows
 
 

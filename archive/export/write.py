@@ -20,6 +20,7 @@ from pathlib import Path
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
+from archive import fulltext
 from archive.export import warc
 from archive.export.record import COLUMNS, FIELDS, SEGMENTED, STORED, utc_iso
 from archive.query.search import Filters, Query, apply_filters, index_ids, parse_query
@@ -55,7 +56,7 @@ def rows(session: Session, filters: Filters | None = None, batch: int = 500,
     stmt = apply_filters(select(*columns, DupGroup.canonical_id, DupGroup.reconstruction)
                          .outerjoin(DupGroup, DupGroup.id == Speech.group_id), filters or Filters()).order_by(Speech.id)
     if query is not None:
-        stmt = stmt.where(Speech.id.in_(index_ids(query, session.get_bind().dialect.name)))
+        stmt = stmt.where(Speech.id.in_(index_ids(query, fulltext.ready(session))))
     for record in session.execute(stmt.execution_options(yield_per=batch)).mappings():
         row = {name: record[name] for name in STORED}
         canonical = record["canonical_id"] == row["id"]
@@ -130,7 +131,7 @@ class ExportResult:
 def _matching(session: Session, filters: Filters, query: Query | None, column) -> Select:  # noqa: ANN001
     """``column`` (of Speech) of the speeches passing ``filters`` and containing ``query``."""
     stmt = apply_filters(select(column), filters)
-    return stmt if query is None else stmt.where(Speech.id.in_(index_ids(query, session.get_bind().dialect.name)))
+    return stmt if query is None else stmt.where(Speech.id.in_(index_ids(query, fulltext.ready(session))))
 
 
 def captures(session: Session, filters: Filters, query: Query | None, batch: int = 200) -> Iterator[Capture]:

@@ -20,6 +20,7 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.sql.elements import ColumnElement
 
 from archive.fulltext.base import Matching
+from archive.storage.bulk import insert_many
 from archive.storage.models import Speech
 
 grams_table = Table("speech_grams", MetaData(), Column("speech_id", Integer, primary_key=True),
@@ -52,9 +53,7 @@ class PostgresIndex:
     walks_dates_itself = False
 
     def add(self, conn: Connection, rows: Iterable[tuple[int, str]]) -> None:
-        rows = list(rows)
-        if rows:
-            conn.execute(grams_table.insert(), [{"speech_id": i, "grams": grams_of(t)} for i, t in rows])
+        insert_many(conn, grams_table, [{"speech_id": i, "grams": grams_of(t)} for i, t in rows])
 
     def remove(self, conn: Connection, speech_id: int, old_search_text: str) -> None:
         conn.execute(grams_table.delete().where(grams_table.c.speech_id == speech_id))

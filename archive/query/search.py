@@ -218,7 +218,7 @@ def walks_dates(session: Session, query: Query, filters: Filters | None = None, 
     every match (tens of thousands for one character); deeper pages need commoner queries."""
     speeches = session.scalar(select(func.max(Speech.id))) or 0
     enough = (offset + limit) * speeches // (WALK_ROWS // 2)
-    probe = apply_filters(matching_ids(query, session.get_bind().dialect.name), filters or Filters()).limit(enough + 1)
+    probe = apply_filters(matching_ids(query, fulltext.ready(session)), filters or Filters()).limit(enough + 1)
     return session.scalar(select(func.count()).select_from(probe.subquery())) > enough
 
 
@@ -228,7 +228,7 @@ def walks_to_window(session: Session, query: Query, filters: Filters | None = No
     the text: when at least ``DENSE`` of the newest ``PROBE_ROWS`` speeches hold the query. The
     index reads every match's id (~40 ms for 100,000 on PostgreSQL); the walk, about
     ``rank_window() / DENSE`` texts."""
-    if _matching(query, session.get_bind().dialect.name).rank is not None:
+    if _matching(query, fulltext.ready(session)).rank is not None:
         return False
     probe = _newest(filters or Filters(), (Speech.id.desc(),), PROBE_ROWS)
     scanned, held = session.execute(select(func.count(), func.count().filter(_holds(query, probe.c.t, probe.c)))).one()
@@ -342,7 +342,7 @@ def facets(session: Session, query: Query, filters: Filters | None = None, top: 
     always exact; the counts too, unless an unfiltered query has more than ``FACETS_EXACT`` matches:
     then they are estimated from every n-th of them (``sampled``). At 100,000 speeches that took a
     one-character query's facets from 136 to 51 ms p95 on SQLite, from 619 to 122 on PostgreSQL."""
-    dialect = session.get_bind().dialect.name
+    dialect = fulltext.ready(session)
     filters = filters or Filters()
     matched = index_ids(query, dialect).subquery("matched")
     matched_id = list(matched.c)[0]
@@ -387,7 +387,7 @@ def snippet(speech: Speech, terms: list[str], width: int = 30) -> tuple[str, int
 def results(session: Session, query: Query, filters: Filters | None = None, order: str = "relevance",
             limit: int = 20, offset: int = 0) -> list[Speech]:
     """One page of the speeches matching ``query``, by the cheapest exact plan."""
-    dialect = session.get_bind().dialect.name
+    dialect = fulltext.ready(session)
     if order == "date" and walks_dates(session, query, filters, limit, offset):
         page = list(session.scalars(build_search(query, dialect, filters, order, limit, offset, walk=True)))
         if len(page) == limit or fulltext.index_for(dialect).walks_dates_itself:  # a bounded walk that came up short proves nothing

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from sqlalchemy import ColumnElement, Integer, cast, func, literal, not_, select
 from sqlalchemy.orm import Session
 
+from archive import fulltext
 from archive.query.search import Filters, QueryError, apply_filters, index_ids, parse_query
 from archive.storage.models import Speech
 
@@ -78,7 +79,7 @@ def trend(session: Session, terms: list[str], by: str = "year", per: str = "spee
         raise QueryError("a trend needs at least one term")
     queries = {t: parse_query(t) for t in terms}  # every term parsed before any is counted
     filters = filters or Filters(canonical_only=True)
-    dialect = session.get_bind().dialect.name
+    dialect = fulltext.ready(session)
     period = func.substr(Speech.speech_date, 1, BY[by]).label("period")
     shape = _PERIOD[by]
     totals: dict[str, tuple[int, int]] = {}
