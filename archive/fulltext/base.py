@@ -42,3 +42,7 @@ class Index(Protocol):
 
     def ids(self, groups: list[list[str]], excluded: list[str]) -> Select:
         """Their ids alone, read from the index where it can give them (counts, trends, exports)."""
+
+    def narrow(self, stmt: Select, ids: Select) -> Select:
+        """``stmt``, a count over speeches, narrowed to those whose ids ``ids`` gives (each once),
+        the way this engine counts them fastest (facets, trends)."""

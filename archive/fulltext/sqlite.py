@@ -92,4 +92,11 @@ class SqliteIndex:
         return select(FTS.c.rowid).where(FTS.c.speech_grams.op("MATCH")(match_expression(groups, excluded)))
 
 
+    def narrow(self, stmt: Select, ids: Select) -> Select:
+        """``id + 0 IN``: SQLite then reads the counted columns from an index that covers them (the
+        date index, ix_speeches_facets) instead of each matching row, whose text lies on overflow
+        pages: a trend of a word in 85,000 of 100,000 speeches 566 → 107 ms, its facets 864 → 88."""
+        return stmt.where((Speech.id + 0).in_(ids))
+
+
 INDEX = SqliteIndex()

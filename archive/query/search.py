@@ -352,9 +352,8 @@ def facets(session: Session, query: Query, filters: Filters | None = None, top: 
         step = max(1, total // FACETS_SAMPLE) if total > FACETS_EXACT else 1
     ids = select(matched_id).where(matched_id % step == 0) if step > 1 else select(matched_id)
     year = func.substr(func.coalesce(Speech.speech_date, Speech.publish_date), 1, 4)
-    # "id + 0" so SQLite reads the four columns from ix_speeches_facets (migration 0013) instead of
-    # each matching row: 864 → 88 ms for a word in 85,000 of 100,000 speeches
-    stmt = apply_filters(select(Speech.site, year, Speech.speaker, func.count()).where((Speech.id + 0).in_(ids)), filters)
+    stmt = apply_filters(fulltext.index_for(dialect).narrow(select(Speech.site, year, Speech.speaker, func.count()), ids),
+                         filters)
     counts: dict[str, Counter] = {"site": Counter(), "year": Counter(), "speaker": Counter()}
     counted = 0
     for site, yr, speaker, n in session.execute(stmt.group_by(Speech.site, year, Speech.speaker)):

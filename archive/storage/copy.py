@@ -14,7 +14,7 @@ from sqlalchemy import DateTime, Engine, Table, func, insert, select, text
 from sqlalchemy.engine import Connection, make_url
 
 from archive import fulltext
-from archive.storage.db import ArchiveError, open_archive
+from archive.storage.db import ArchiveError, open_archive, vacuum
 from archive.storage.models import Base, Speech, as_utc
 
 Progress = Callable[[str, int, int], None]  # (table, rows copied, rows in all)
@@ -37,6 +37,7 @@ def copy_archive(source_url: str, target_url: str, progress: Progress | None = N
                     copied[table.name] = _copy_table(read, write, table, batch, progress, index)
             if write.dialect.name == "postgresql":
                 _advance_sequences(write)
+        vacuum(target)  # searched at once, as fast as it will be once autovacuum has been by
         return copied
     finally:
         source.dispose()

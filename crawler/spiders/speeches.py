@@ -329,10 +329,9 @@ class SpeechSpider(scrapy.Spider):
     def _next_part(self, response: Response, sel: scrapy.Selector, item: PageItem) -> Iterator:
         first = item.parts[0].canonical_url
         seen = {p.canonical_url for p in item.parts}
-        for a in sel.css("a"):
-            label = "".join(a.css("::text").getall()).strip().lower()
-            href = a.attrib.get("href")
-            if not href or label not in discover.NEXT_WORDS:
+        for a in sel.root.iter("a"):  # lxml itself: a CSS query per link cost the reactor ~1 ms a page
+            href = a.get("href")
+            if not href or a.text_content().strip().lower() not in discover.NEXT_WORDS:
                 continue
             url = self.canonical(response.urljoin(href))
             if url not in seen and is_continuation(first, url) and len(item.parts) < 50:
