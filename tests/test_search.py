@@ -144,9 +144,9 @@ def test_rebuilt_index_answers_the_same(session: Session) -> None:
 
 def test_facets_count_every_match(session: Session) -> None:
     fill(session)
-    result = facets(session, parse_query("县"))
-    assert result.total == len(scan(session, "县"))
-    assert sum(n for _, n in result.site) == result.total
+    for q in ("县", "基层组织", "工作 -例会", "驻村 OR 例会"):  # on PostgreSQL, longer terms are tested on the text
+        result = facets(session, parse_query(q))
+        assert result.total == len(scan(session, q)) == sum(n for _, n in result.site) > 0, q
     assert facets(session, parse_query("县"), Filters(site="site1")).total == len(
         [s for s in search(session, "县", Filters(site="site1"), limit=1000)])
 
@@ -164,6 +164,33 @@ def test_facets_of_a_very_common_query_are_estimated_from_a_sample_and_say_so(se
     sites = Counter(session.get(Speech, i).site for i in matches if i % step == 0)
     assert result.site == sorted(((k, n * step) for k, n in sites.items()), key=lambda kv: (-kv[1], kv[0]))[:15]
     assert facets(session, parse_query("的"), Filters(site="site1")).sampled == 1  # filtered: counted exactly
+
+
+def test_facets_test_a_sample_of_many_candidates_on_their_text_and_say_the_total_is_estimated(
+        session: Session, monkeypatch: pytest.MonkeyPatch) -> None:
+    """PostgreSQL tells a longer term's matches from its candidates by reading each text: past
+    ``TESTED_EXACT`` candidates only every n-th is read, and the total says it is an estimate.
+    FTS5 phrases are the matches themselves: SQLite counts exactly."""
+    fill(session)
+    index = fulltext.index_for(session.get_bind().dialect.name)
+    q = "基层组织"
+    matches = scan(session, q)
+    candidates = set(session.scalars(index.candidates(parse_query(q).groups)))
+    monkeypatch.setattr("archive.query.search.TESTED_EXACT", 5)
+    monkeypatch.setattr("archive.query.search.TESTED_SAMPLE", 3)
+    monkeypatch.setattr("archive.query.search.MIN_SAMPLED", 1)
+    result = facets(session, parse_query(q))
+    if not index.rechecks(parse_query(q).groups, []):
+        assert (result.total, result.sampled, result.total_estimated) == (len(matches), 1, False)
+        return
+    step = len(candidates) // 3
+    sample = [i for i in matches if i % step == 0]
+    assert result.total_estimated and result.sampled == step > 1 and result.total == len(sample) * step
+    sites = Counter(session.get(Speech, i).site for i in sample)
+    assert result.site == sorted(((k, n * step) for k, n in sites.items()), key=lambda kv: (-kv[1], kv[0]))[:15]
+    monkeypatch.setattr("archive.query.search.MIN_SAMPLED", len(sample) + 1)  # too few to estimate from
+    exact = facets(session, parse_query(q))
+    assert (exact.total, exact.sampled, exact.total_estimated) == (len(matches), 1, False)
 
 
 def test_malformed_order_is_a_query_error(session: Session) -> None:

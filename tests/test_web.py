@@ -82,6 +82,7 @@ def test_api_search_finds_both_scripts_with_facets(server: str) -> None:
     assert status == 200 and data["total"] == 3
     assert {h["site"] for h in data["hits"]} == {"甲网", "乙网", "丙网"}
     assert dict(data["facets"]["site"]) == {"甲网": 1, "乙网": 1, "丙网": 1} and data["facets_sampled"] == 1  # exact
+    assert data["total_estimated"] is False
     assert all("【驻村】" in h["snippet"] or "【駐村】" in h["snippet"] for h in data["hits"])
     assert all(set(h) == {*SUMMARY, "snippet", "occurrences"} for h in data["hits"])  # the speech record's names
     data = json.loads(get(server, "/api/search", q="驻村", site="乙网")[2])
@@ -299,3 +300,38 @@ def test_browser_trend_chart_draws_each_term_and_links_each_point_to_its_speeche
         assert page.inner_text("#total").startswith("1 speeches")
         assert "2006" in page.inner_text("ol.hits")
         page.close()
+
+
+@pytest.mark.postgres
+def test_an_estimated_total_says_so_and_pages_by_what_was_found(monkeypatch: pytest.MonkeyPatch) -> None:
+    """On PostgreSQL a longer word's total may be estimated from a sample of its candidates: the
+    page marks it ≈, and offers a next page only after a full one (an estimate may be long)."""
+    from tests.conftest import pg_schema
+    from tests.test_search import fill, scan
+
+    monkeypatch.setattr("archive.query.search.TESTED_EXACT", 5)
+    monkeypatch.setattr("archive.query.search.TESTED_SAMPLE", 3)
+    monkeypatch.setattr("archive.query.search.MIN_SAMPLED", 1)
+    monkeypatch.setattr("web.app.PER_PAGE", 2)
+    with pg_schema() as url:
+        engine = open_archive(url)
+        with sessions(engine)() as session:
+            fill(session)
+            matches = len(scan(session, "基层组织"))
+        engine.dispose()
+        with serving(url) as base:
+            for sample in range(2, 8):  # a sample size whose estimate misses by a page or more
+                monkeypatch.setattr("archive.query.search.TESTED_SAMPLE", sample)
+                data = json.loads(get(base, "/api/search", q="基层组织", order="date")[2])
+                if abs(data["total"] - matches) >= 2:
+                    break
+            assert data["total_estimated"] is True and data["facets_sampled"] > 1 and abs(data["total"] - matches) >= 2
+            pages, page = [], 1
+            while True:
+                html = get(base, "/", q="基层组织", order="date", page=page)[2].decode()
+                assert f"≈{data['total']} speeches" in html
+                pages.append(html.count('<a href="/speech/'))
+                if 'rel="next"' not in html:
+                    break
+                page += 1
+            assert pages[:-1] == [2] * (len(pages) - 1) and pages[-1] < 2 and sum(pages) == matches  # all, no more

@@ -241,6 +241,7 @@ def create_app(db_url: str | None = None) -> FastAPI:
                 "ranked_among": min(f.total, result["rank_window"]) if p.order == "relevance" else f.total,
                 "facets": {"site": f.site, "year": f.year, "speaker": f.speaker},
                 "facets_sampled": f.sampled,  # 1: exact; n: estimated from every n-th match
+                "total_estimated": f.total_estimated,  # the total too is estimated from that sample
                 "hits": [{**of_speech(h.speech), "snippet": h.snippet, "occurrences": h.count} for h in result["hits"]]}
 
     @app.get("/api/speech/{speech_id}", summary="One speech with its provenance")

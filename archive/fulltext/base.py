@@ -6,8 +6,40 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Protocol
 
-from sqlalchemy import Connection, Select
+from sqlalchemy import Connection, Integer, Select
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.functions import FunctionElement
+
+
+class _position(FunctionElement):  # noqa: N801 - a SQL function: where a term starts in a text, 0 if nowhere
+    type = Integer()
+    inherit_cache = True
+
+
+@compiles(_position)
+def _position_anywhere(element: _position, compiler: SQLCompiler, **kw: object) -> str:
+    text, term = element.clauses
+    return f"POSITION({compiler.process(term, **kw)} IN {compiler.process(text, **kw)})"
+
+
+@compiles(_position, "sqlite")
+def _position_sqlite(element: _position, compiler: SQLCompiler, **kw: object) -> str:
+    return f"instr({compiler.process(element.clauses, **kw)})"
+
+
+@compiles(_position, "postgresql")
+def _position_postgresql(element: _position, compiler: SQLCompiler, **kw: object) -> str:
+    return f"strpos({compiler.process(element.clauses, **kw)})"
+
+
+def holds(text: ColumnElement[str], term: str) -> ColumnElement[bool]:
+    """``text`` holds ``term`` as a substring: each database's string search, not ``LIKE '%term%'``.
+    PostgreSQL's LIKE walked a Chinese text at half the speed of ``strpos`` (a 4-character word over
+    40,000 texts: 294 against 143 ms, 90 of them reading the texts); SQLite's ``instr`` is as fast
+    as its LIKE or faster; and the term needs no escaping."""
+    return _position(text, term) > 0
 
 
 @dataclass(frozen=True)
@@ -42,6 +74,14 @@ class Index(Protocol):
 
     def ids(self, groups: list[list[str]], excluded: list[str]) -> Select:
         """Their ids alone, read from the index where it can give them (counts, trends, exports)."""
+
+    def rechecks(self, groups: list[list[str]], excluded: list[str]) -> bool:
+        """Whether this query's matches are told from its candidates by a test on each text (the
+        cost ``sample`` saves)."""
+
+    def sample(self, groups: list[list[str]], excluded: list[str], every: int) -> Select:
+        """The ids of the matches whose id is a multiple of ``every``, testing only those candidates
+        on their text: the matches estimated at ``1/every`` of the cost."""
 
     def narrow(self, stmt: Select, ids: Select) -> Select:
         """``stmt``, a count over speeches, narrowed to those whose ids ``ids`` gives (each once),

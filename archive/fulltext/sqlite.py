@@ -92,6 +92,12 @@ class SqliteIndex:
         return select(FTS.c.rowid).where(FTS.c.speech_grams.op("MATCH")(match_expression(groups, excluded)))
 
 
+    def rechecks(self, groups: list[list[str]], excluded: list[str]) -> bool:
+        return False  # FTS5 phrases are the matches
+
+    def sample(self, groups: list[list[str]], excluded: list[str], every: int) -> Select:
+        return self.ids(groups, excluded).where(FTS.c.rowid % every == 0)
+
     def narrow(self, stmt: Select, ids: Select) -> Select:
         """``id + 0 IN``: SQLite then reads the counted columns from an index that covers them (the
         date index, ix_speeches_facets) instead of each matching row, whose text lies on overflow
