@@ -25,7 +25,7 @@ from archive.fulltext import postgres, sqlite
 from archive.fulltext.base import Index, Matching
 from archive.storage.models import Speech, search_text_of
 
-__all__ = ["Index", "Matching", "follow_speeches", "index_for", "ready", "rebuild", "refold", "settle"]
+__all__ = ["Index", "Matching", "follow_speeches", "index_for", "ready", "rebuild", "refold"]
 
 _ENGINES: dict[str, Index] = {sqlite.INDEX.name: sqlite.INDEX, postgres.INDEX.name: postgres.INDEX}
 
@@ -106,12 +106,6 @@ def _stored_text(conn: Connection, speech_id: int) -> str | None:
     return conn.scalar(select(Speech.search_text).where(Speech.id == speech_id))
 
 
-def _unindex(conn: Connection, speech_id: int) -> None:
-    """Take a speech out: from what is pending if it was added in this transaction, else from the index."""
-    if _pending(conn).pop(speech_id, None) is None and (old := _stored_text(conn, speech_id)) is not None:
-        index_for(conn.dialect.name).remove(conn, speech_id, old)
-
-
 def _indexed_on_insert(_mapper, conn: Connection, target: Speech) -> None:  # noqa: ANN001
     _pending(conn)[target.id] = target.search_text
 
@@ -129,7 +123,9 @@ def _reindexed_on_change(_mapper, conn: Connection, target: Speech) -> None:  # 
 
 
 def _unindexed_on_delete(_mapper, conn: Connection, target: Speech) -> None:  # noqa: ANN001
-    _unindex(conn, target.id)
+    """From what is pending if it was added in this transaction, else from the index."""
+    if _pending(conn).pop(target.id, None) is None and (old := _stored_text(conn, target.id)) is not None:
+        index_for(conn.dialect.name).remove(conn, target.id, old)
 
 
 def _began(conn: Connection) -> None:

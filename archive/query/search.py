@@ -357,9 +357,9 @@ def facets(session: Session, query: Query, filters: Filters | None = None, top: 
     matched = index_ids(query, dialect).subquery("matched")
     matched_id = list(matched.c)[0]
     bound = None  # how many candidates the index gives, an upper bound on the matches: cheap to count
-    if query.groups and not query.fields:
+    if unfiltered and query.groups and not query.fields:
         bound = session.scalar(select(func.count()).select_from(index.candidates(query.groups).subquery("candidates")))
-    if unfiltered and bound is not None and bound > TESTED_EXACT and index.rechecks(query.groups, query.excluded):
+    if bound is not None and bound > TESTED_EXACT and index.rechecks(query.groups, query.excluded):
         step = bound // TESTED_SAMPLE
         counted, ranked = _facet_counts(session, index, index.sample(query.groups, query.excluded, step), step,
                                         filters, top)
