@@ -367,7 +367,8 @@ def facets(session: Session, query: Query, filters: Filters | None = None, top: 
             return Facets(counted * step, *ranked, sampled=step, total_estimated=True)
     total, step = None, 1  # None: the sum of the counts, all exact
     if unfiltered and (bound is None or bound > FACETS_EXACT):
-        total = session.scalar(select(func.count()).select_from(matched))
+        exact = bound is not None and not query.excluded and not index.rechecks(query.groups, [])
+        total = bound if exact else session.scalar(select(func.count()).select_from(matched))  # candidates are matches
         step = max(1, total // FACETS_SAMPLE) if total > FACETS_EXACT else 1
     ids = select(matched_id).where(matched_id % step == 0) if step > 1 else select(matched_id)
     counted, ranked = _facet_counts(session, index, ids, step, filters, top)
