@@ -98,12 +98,14 @@ class PostgresIndex:
     def sample(self, groups: list[list[str]], excluded: list[str], every: int) -> Select:
         """The sampled candidates are set apart first (a materialized CTE), so only they are read
         and tested: a candidate's text comes from TOAST at 15–30 µs, and a four-character word
-        common enough to have 9,000 candidates took 150–280 ms to test them all."""
+        common enough to have 9,000 candidates took 150–280 ms to test them all. Each sampled text is
+        tested for every term, short ones too, so the index is asked once, for the candidates."""
         candidates = self.candidates(groups).subquery("candidates")
         first = list(candidates.c)[0]
         sampled = select(first.label("id")).where(first % every == 0).cte("sampled").prefix_with("MATERIALIZED")
-        return self.matching(groups, excluded).stmt.with_only_columns(Speech.id).where(
-            Speech.id.in_(select(sampled.c.id)))
+        stmt = select(Speech.id).where(Speech.id.in_(select(sampled.c.id)),
+                                       *[or_(*[holds(Speech.search_text, t) for t in g]) for g in groups])
+        return stmt.where(not_(or_(*[holds(Speech.search_text, t) for t in excluded]))) if excluded else stmt
 
     def narrow(self, stmt: Select, ids: Select) -> Select:
         """A join: ``IN`` made the planner first make the ids distinct, which they already are (a
