@@ -39,7 +39,7 @@ from archive.storage.models import Blob, Capture, utcnow
 from cleaners import CleanResult, Limits, PageError, SiteRules, clean_page
 from cleaners.content import not_html
 from cleaners.learned import remove_learned
-from crawler.lifeline import signal_on_parent_death
+from crawler.lifeline import name_process, signal_on_parent_death
 
 RELEARN_EVERY = 50  # pages of a site between two readings of its learned chrome
 POOL_AFTER = 64  # pages cleaned in the writer before a pool is started: small crawls never pay for one
@@ -116,16 +116,17 @@ def _worker_started() -> None:
     """Pool workers end with the process that started them, and leave Ctrl-C to it."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal_on_parent_death(signal.SIGTERM)
+    name_process("archive-clean")
 
 
-def _start_method() -> BaseContext:
-    """Fork when this process runs one thread (cheap: workers inherit the imported cleaners); else a
-    fork server that has imported them, as forking a threaded process may copy a lock another
-    thread holds (the crawl's reactor)."""
+def start_method(*preload: str) -> BaseContext:
+    """Fork when this process runs one thread (cheap: children inherit the imported modules); else
+    a fork server that has imported the cleaners, this module and ``preload``, as forking a threaded
+    process may copy a lock another thread holds (the crawl's reactor)."""
     if threading.active_count() == 1:
         return get_context("fork")
     context = get_context("forkserver")
-    context.set_forkserver_preload(["cleaners", "archive.ingest"])
+    context.set_forkserver_preload(["cleaners", "archive.ingest", *preload])
     return context
 
 
@@ -179,16 +180,18 @@ class Ingest:
 
     ``add`` returns at once while fewer than ``4 × workers`` pages are in hand, else writes the
     oldest first (back-pressure); ``flush`` writes and commits everything in hand. Each written
-    capture is reported to ``on_written`` before its batch commits."""
+    capture is reported to ``on_written`` before its batch commits; ``before_commit`` and
+    ``after_commit`` are called around each commit."""
 
     def __init__(self, session: Session, workers: int | None = None, on_written: Callable[[Written], None] | None = None,
-                 before_commit: Callable[[], None] | None = None, batch_pages: int | None = None,
-                 batch_ms: float | None = None) -> None:
+                 before_commit: Callable[[], None] | None = None, after_commit: Callable[[], None] | None = None,
+                 batch_pages: int | None = None, batch_ms: float | None = None) -> None:
         self.session = session
         self.workers = workers or int(settings.get("ingest_workers")) or os.cpu_count() or 1
         self.pool_after = 0 if workers else POOL_AFTER
         self.on_written = on_written
         self.before_commit = before_commit
+        self.after_commit = after_commit
         self.batch_pages = batch_pages or int(settings.get("ingest_batch_pages"))
         self.batch_seconds = (batch_ms if batch_ms is not None else float(settings.get("ingest_batch_ms"))) / 1000
         self.limits = limits()
@@ -207,7 +210,7 @@ class Ingest:
         if not isinstance(work, Cleaned):
             self.seen += 1
             if self.pool is None and self.workers > 1 and self.seen > self.pool_after:
-                self.pool = ProcessPoolExecutor(self.workers, mp_context=_start_method(),
+                self.pool = ProcessPoolExecutor(self.workers, mp_context=start_method(),
                                                 initializer=_worker_started)
                 self.processes = self.workers
             work = self.pool.submit(clean, work) if self.pool else clean(work)
@@ -232,6 +235,8 @@ class Ingest:
         if self.before_commit is not None:
             self.before_commit()
         self.session.commit()
+        if self.after_commit is not None:
+            self.after_commit()
         if self.commits % STATISTICS_EVERY == 0:
             refresh_statistics(self.session)
         self.commits += 1

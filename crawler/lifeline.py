@@ -16,6 +16,7 @@ import sys
 
 PARENT_ENV = "SPEECH_ARCHIVE_PARENT_PID"
 _PR_SET_PDEATHSIG = 1
+_PR_SET_NAME = 15
 
 
 def child_env() -> dict[str, str]:
@@ -37,3 +38,9 @@ def signal_on_parent_death(sig: int) -> None:
     """Ask Linux to send ``sig`` to this process when its parent ends (elsewhere: nothing)."""
     if sys.platform.startswith("linux"):
         ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, sig)
+
+
+def name_process(name: str) -> None:
+    """Show this process as ``name`` (15 characters at most) in ps and top (elsewhere: nothing)."""
+    if sys.platform.startswith("linux"):
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_NAME, name.encode()[:15])

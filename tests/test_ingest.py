@@ -4,6 +4,8 @@ cleaning a crashed run owed is done on the next run."""
 from __future__ import annotations
 
 import json
+import os
+import signal
 import subprocess
 import time
 from datetime import UTC, datetime
@@ -136,6 +138,56 @@ def test_an_archive_that_stops_taking_writes_stops_the_crawl_with_a_clear_error(
         [run] = [r for r in crawl_runs(db_url)]
         assert run.status == "interrupted"
         assert _count(engine, "captures") >= run.pages > 0  # what was committed before is kept
+    engine.dispose()
+
+
+def _descendants(pid: int) -> dict[int, str]:
+    """The processes ``pid`` started, and theirs: pid → the name ps shows."""
+    parents = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue  # gone
+        name, rest = stat[stat.index("(") + 1:stat.rindex(")")], stat[stat.rindex(")") + 2:].split()
+        parents[int(entry.name)] = (int(rest[1]), name)
+    found, frontier = {}, [pid]
+    while frontier:
+        parent = frontier.pop()
+        for child, (ppid, name) in parents.items():
+            if ppid == parent and child not in found:
+                found[child] = name
+                frontier.append(child)
+    return found
+
+
+def test_a_writer_process_that_is_killed_stops_the_crawl_with_a_clear_error(db_url: str, tmp_path: Path,  # noqa: ANN001
+                                                                            cli) -> None:
+    """The writer runs beside the crawl in a process of its own (shown as archive-writer, its
+    cleaners as archive-clean); killed (out of memory, by hand), the crawl stops and says so, and
+    what it committed is kept."""
+    with ChangingSite(articles=40, delay=0.15) as site:
+        proc = subprocess.Popen([*cli, "--db", db_url, "crawl", str(site.source_file(tmp_path))],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        engine = open_archive(db_url)
+        deadline = time.monotonic() + 60
+        while not _count(engine, "speeches"):  # the first batch is committed
+            assert proc.poll() is None and time.monotonic() < deadline, "the crawl archived nothing"
+            time.sleep(0.2)
+        writers = [pid for pid, name in _descendants(proc.pid).items() if name == "archive-writer"]
+        assert len(writers) == 1, _descendants(proc.pid)
+        site.delay = 1  # the rest comes slowly, so a crawl that fetched on regardless would be seen to
+        os.kill(writers[0], signal.SIGKILL)
+        _, err = proc.communicate(timeout=90)
+    assert proc.returncode != 0
+    assert "the archive could not be written, so the crawl stopped: the archive writer process ended with " \
+           "exit code -9" in err, err
+    assert len([p for p, _ in site.article_requests()]) < 40
+    [run] = crawl_runs(db_url)
+    assert run.status == "interrupted"
+    assert _count(engine, "captures") >= run.pages > 0 and run.speeches_new == _count(engine, "speeches") > 0
     engine.dispose()
 
 

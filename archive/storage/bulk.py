@@ -3,7 +3,10 @@ row, and lookups of a list of keys."""
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, Connection, Table, any_, bindparam
+from functools import cache
+
+from sqlalchemy import ColumnElement, Connection, Insert, Table, any_, bindparam
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.dialects.postgresql import ARRAY
 
 
@@ -29,3 +32,14 @@ def insert_many(conn: Connection, table: Table, rows: list[dict]) -> None:
                 copy.write_row([row[c] for c in columns])
         return
     conn.execute(table.insert(), rows)
+
+
+@cache
+def _insert_new(table: Table, dialect: str) -> Insert:
+    return {"postgresql": postgresql.insert, "sqlite": sqlite.insert}[dialect](table).on_conflict_do_nothing()
+
+
+def insert_new(conn: Connection, table: Table, row: dict) -> None:
+    """Insert ``row`` unless its key is there (stored before, or by another process meanwhile):
+    one statement, where looking first and inserting in a savepoint took four."""
+    conn.execute(_insert_new(table, conn.dialect.name), row)

@@ -17,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from archive.storage.bulk import insert_new
 from archive.storage.models import Blob, Capture, CrawlRun, Source, Speech, search_text_of, utcnow
 from cleaners import CleanResult
 
@@ -84,9 +85,10 @@ def finish_run(session: Session, run: CrawlRun, status: str, stats: dict) -> Non
 
 
 def store_blob(session: Session, body: bytes) -> str:
+    """Store a body once, whoever fetched it first (content-addressed); its key."""
     digest = hashlib.sha256(body).hexdigest()
-    if session.get(Blob, digest) is None:  # content-addressed: stored once, whoever fetched it first
-        _insert_once(session, Blob(sha256=digest, size=len(body), data=zlib.compress(body, 6)))
+    insert_new(session.connection(), Blob.__table__, {"sha256": digest, "size": len(body),
+                                                      "data": zlib.compress(body, 6)})
     return digest
 
 
