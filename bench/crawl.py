@@ -1,7 +1,7 @@
 """Crawl benchmark: what archiving costs over fetching, on one generated site of speech pages.
 
     python bench/crawl.py [--pages 1000] [--concurrency 8] [--rounds 1] [--backends sqlite,postgresql]
-    python bench/crawl.py --profile            # where the crawl's CPU goes, by stage
+    python bench/crawl.py --profile            # where the reactor's and the writer's CPU goes, by stage
 
 Runs on the same local site (no latency, delay 0, the same concurrency), interleaved: a bare
 Scrapy spider that only fetches the list and article pages; the same spider calling
@@ -9,7 +9,8 @@ Scrapy spider that only fetches the list and article pages; the same spider call
 into a fresh PostgreSQL schema; then ``speech-archive reclean`` of the SQLite crawl's archive on
 one process and on two (pages/s there is captures recleaned per second). Each runs in a process of its own, so
 CPU seconds (user + system, with every process it started) and peak RSS are its own. PostgreSQL's
-server CPU is not counted. ``--profile`` runs the crawl under cProfile and sums its time by stage.
+server CPU is not counted. ``--profile`` sums the CPU of the reactor's thread and of the writer's
+path by stage, under cProfile.
 """
 
 from __future__ import annotations
@@ -219,57 +220,94 @@ def run_kind(kind: str, site: BenchSite, source: Path, folder: Path, concurrency
 
 
 STAGES = {  # stage: (module, function) whose inclusive time is the stage's; indented stages are inside the one above
-    "Scrapy (reactor thread)": ("", "<reactor>"),
-    "store raw capture": ("crawler/pipelines.py", "_store"),
+    "look up the same body": ("archive/storage/store.py", "same_body"),
+    "store raw capture": ("archive/storage/store.py", "save_capture"),
     "clean": ("archive/ingest.py", "clean"),
     "  extract (decode, parse, DOM)": ("cleaners/pipeline.py", "_extract_part"),
     "  split": ("cleaners/split.py", "split_speeches"),
     "  metadata": ("cleaners/metadata.py", "take_header"),
     "learned chrome": ("archive/ingest.py", "__call__"),
     "store speeches": ("archive/storage/store.py", "save_speeches"),
-    "  full-text index": ("archive/fulltext/__init__.py", "_indexed_on_insert"),
     "group (dedup)": ("archive/dedup/grouping.py", "assign_group"),
     "  shingle postings": ("archive/dedup/grouping.py", "index_speech"),
     "  canonical + consensus": ("archive/dedup/grouping.py", "choose_canonical"),
     "commit": ("archive/ingest.py", "commit"),
+    "  full-text index": ("archive/fulltext/__init__.py", "settle"),
 }
 
 
 def profile(pages: int, concurrency: int, db_url: str | None) -> None:
-    """Crawl under cProfile, the reactor thread and the archive writer apart, with cleaning in the
-    writer (``ingest_workers`` 1) so each stage's CPU shows; stages are inclusive, so they nest."""
+    """Where the CPU goes, under cProfile (which inflates Python code alike): the reactor's thread
+    in a real crawl, then the writer's whole path (store raw, clean, write, group, commit) run in
+    this process on the same pages, cleaning in the writer (``ingest_workers`` 1) so each stage
+    shows; stages are inclusive, so they nest."""
     import cProfile
     import pstats
 
-    from crawler.pipelines import ArchivePipeline
     from crawler.run import run_crawl
     from crawler.sources import load_source
 
-    os.environ["SPEECH_ARCHIVE_INGEST_WORKERS"] = "1"
-    writer = cProfile.Profile(time.thread_time)  # CPU of its own thread, not time spent waiting for the GIL
-    write = ArchivePipeline._write
-
-    def profiled(self: ArchivePipeline) -> None:
-        writer.runcall(write, self)
-
-    ArchivePipeline._write = profiled  # type: ignore[method-assign]
     with tempfile.TemporaryDirectory() as tmp, BenchSite(pages) as site:
         source = load_source(str(source_file(site, Path(tmp), concurrency)))
-        reactor = cProfile.Profile(time.thread_time)
-        reactor.runcall(run_crawl, source, db_url or f"sqlite:///{Path(tmp) / 'p.db'}", progress=False)
+        reactor = cProfile.Profile(time.thread_time)  # CPU of its own thread, not time spent waiting
+        reactor.runcall(run_crawl, source, f"sqlite:///{Path(tmp) / 'crawled.db'}", progress=False)
+        job, inbox = writer_work(site, source, db_url or f"sqlite:///{Path(tmp) / 'written.db'}")
+        writer = cProfile.Profile(time.thread_time)
+        writer.runcall(run_writer, job, inbox)
+    reactor_ms = 1000 * pstats.Stats(reactor).total_tt / pages  # type: ignore[attr-defined]
+    writer_ms = 1000 * pstats.Stats(writer).total_tt / pages  # type: ignore[attr-defined]
+    print(f"{pages} pages under the profiler: reactor thread {reactor_ms:.1f} ms/page (the crawl, its writer "
+          f"apart), writer {writer_ms:.1f} ms/page (cleaning in it)")
     inclusive: dict[str, float] = {}
     for (file, _, name), (_, _, _, cum, _) in pstats.Stats(writer).stats.items():  # type: ignore[attr-defined]
         for stage, (module, function) in STAGES.items():
             if name == function and file.endswith(module):
                 inclusive[stage] = max(inclusive.get(stage, 0.0), cum)
-    reactor_stats = pstats.Stats(reactor)
-    inclusive["Scrapy (reactor thread)"] = reactor_stats.total_tt  # type: ignore[attr-defined]
-    writer_total = pstats.Stats(writer).total_tt  # type: ignore[attr-defined]
-    print(f"{pages} pages under the profiler (thread CPU, inflated alike): writer thread {1000 * writer_total / pages:.1f} "
-          f"ms/page, reactor thread {1000 * inclusive['Scrapy (reactor thread)'] / pages:.1f} ms/page")
     for stage in STAGES:
         print(f"{stage:<32} {1000 * inclusive.get(stage, 0.0) / pages:>7.1f} ms/page")
     pstats.Stats(writer).sort_stats("tottime").print_stats(25)
+
+
+def writer_work(site: BenchSite, source: object, db_url: str) -> tuple[object, object]:
+    """The archive writer's job and its inbox, holding every article of ``site``, for this process."""
+    import queue
+    from datetime import datetime, timezone
+
+    from archive.storage import store
+    from archive.storage.db import open_archive, sessions
+    from crawler import writer
+    from crawler.items import PageItem
+
+    os.environ["SPEECH_ARCHIVE_INGEST_WORKERS"] = "1"
+    engine = open_archive(db_url, writer=True)
+    with sessions(engine)() as session:
+        row = store.ensure_source(session, source.name, source.raw)
+        run = store.start_run(session, row)
+        session.commit()
+        job = writer.Job(db_url, source, row.id, run.id, {})
+    engine.dispose()
+    inbox: queue.Queue = queue.Queue()
+    now = datetime.now(timezone.utc)
+    for n in range(site.pages):
+        url, body = f"{site.url}/a/{n}.html", article(n, site.pool)
+        inbox.put(PageItem(source.name, [store.Fetched(url, url, url, 200, {}, "utf-8", body, now)], [body.decode()]))
+    inbox.put(writer.END)
+    return job, inbox
+
+
+def run_writer(job: object, inbox: object) -> None:
+    """The writer's work in this process, its reports drained by a thread."""
+    import multiprocessing
+    import threading
+
+    from crawler import writer
+
+    reports, sender = multiprocessing.Pipe(duplex=False)
+    drain = threading.Thread(target=lambda: [None for _ in iter(reports.recv, ("done",))], daemon=True)
+    drain.start()
+    writer.Writer(job, inbox, writer.Report(sender)).run()
+    writer.Report(sender).done()
+    drain.join()
 
 
 def main() -> None:

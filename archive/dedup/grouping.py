@@ -200,7 +200,8 @@ def _lookups(dialect: str) -> tuple[Select, Select, Select]:
 def _holders(session: Session, hashes: list[int]) -> list[tuple[int, int]]:
     """(hash, speech id) of every stored posting of these hashes."""
     stmt = _lookups(session.get_bind().dialect.name)[0]
-    return [tuple(row) for chunk in _chunks(hashes) for row in session.execute(stmt, {"hashes": chunk})]
+    conn = session.connection()  # plain rows, without the ORM's execution layer
+    return [row for chunk in _chunks(hashes) for row in conn.execute(stmt, {"hashes": chunk})]
 
 
 def _shared(holders: list[tuple[int, int]], speech: Speech) -> dict[int, int]:

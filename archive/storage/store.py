@@ -13,7 +13,7 @@ import zlib
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import Row, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -115,13 +115,15 @@ class Fetched:
     fetched_at: datetime
 
 
-def same_body(session: Session, source: Source, page: Fetched) -> list[Capture]:
+def same_body(session: Session, source: Source, page: Fetched) -> list[Row]:
     """This source's stored pages (first parts) with exactly this body, oldest first, in one indexed
     lookup: under the page's own URL it is unchanged and a recrawl stores nothing twice; under
     another URL it is the same page reached by a second address, archived once."""
     digest = hashlib.sha256(page.body).hexdigest()
-    return list(session.scalars(select(Capture).where(Capture.source_id == source.id, Capture.root_id.is_(None),
-                                                      Capture.body_sha256 == digest).order_by(Capture.id)))
+    return list(session.connection().execute(  # id, canonical_url and note, as plain rows: no ORM objects
+        select(Capture.id, Capture.canonical_url, Capture.note).where(
+            Capture.source_id == source.id, Capture.root_id.is_(None), Capture.body_sha256 == digest)
+        .order_by(Capture.id)))
 
 
 def save_capture(session: Session, source: Source, run: CrawlRun | None, page: Fetched,
@@ -147,12 +149,15 @@ class SaveOutcome:
 
 def latest_versions(session: Session, capture: Capture) -> dict[int, Speech]:
     """The newest stored speeches of this capture's URL from earlier captures, by place in the page."""
-    # by URL alone in SQL: given the source too, SQLite (no statistics) may walk the source's every speech
-    rows = session.execute(select(Speech, Capture.fetched_at).join(Capture, Speech.capture_id == Capture.id)
-                           .where(Speech.url == capture.canonical_url))
-    mine = sorted((fetched, s.id, s) for s, fetched in rows
-                  if s.source_id == capture.source_id and s.capture_id != capture.id)
-    return {s.index_in_page: s for _, _, s in mine}  # later captures overwrite earlier ones
+    # by URL alone in SQL: given the source too, SQLite (no statistics) may walk the source's every speech;
+    # plain rows first, as most URLs have no earlier speech, and only the latest are read whole
+    rows = session.connection().execute(
+        select(Capture.fetched_at, Speech.id, Speech.index_in_page, Speech.source_id, Speech.capture_id)
+        .join(Capture, Speech.capture_id == Capture.id).where(Speech.url == capture.canonical_url))
+    mine = sorted((r.fetched_at, r.id, r.index_in_page) for r in rows
+                  if r.source_id == capture.source_id and r.capture_id != capture.id)
+    latest = {index: sid for _, sid, index in mine}  # later captures overwrite earlier ones
+    return {index: session.get(Speech, sid) for index, sid in latest.items()}
 
 
 @dataclass
