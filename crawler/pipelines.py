@@ -38,6 +38,7 @@ class ArchivePipeline:
         self.stats = crawler.stats
         self.db_url = crawler.settings.get("ARCHIVE_DB")
         self.failed: str | None = None
+        self.ending = False  # the crawl has told the writer to end
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ArchivePipeline:
@@ -116,6 +117,7 @@ class ArchivePipeline:
     def _stop_writer(self) -> None:
         """Tell the writer the crawl is over and wait until it has written everything and reported
         (at once if it is gone)."""
+        self.ending = True
         self._hand_over(writer.END)
         self.listener.join()
         self.writer.join()
@@ -127,27 +129,35 @@ class ArchivePipeline:
         self.engine.dispose()
 
     def _listen(self) -> None:
-        """Apply the writer's reports as they come, until it is done (or gone)."""
+        """Apply the writer's reports as they come, until it is done; a writer gone without a
+        word (killed), or done before the crawl told it to end, has failed."""
+        done = False
         try:
-            while (message := self.reports.recv())[0] != "done":
+            while not done:
+                message = self.reports.recv()
                 if message[0] == "report":
                     for name, n in message[1].items():
                         self.stats.inc_value(name, n)
                     for level, line in message[2]:
                         self.logger.log(level, line)
-                else:  # "failed": the cause, the writer's traceback
+                elif message[0] == "failed":  # the cause, the writer's traceback
                     self._failed(message[1], message[2])
-        except EOFError:  # killed (out of memory, a signal) without a word
-            self.writer.join()
-            self._failed(f"the archive writer process ended with exit code {self.writer.exitcode}", "")
+                done = message[0] == "done"
+        except EOFError:
+            pass
         finally:
             self.reports.close()
+        if self.failed is None and not (done and self.ending):
+            self.writer.join()
+            self._failed(f"the archive writer process ended with exit code {self.writer.exitcode}", "")
 
     def _failed(self, cause: str, details: str) -> None:
         """Stop the crawl: what is committed stays, and the run is recorded interrupted."""
         self.failed = cause
         self.stats.set_value("archive/failure", cause)
         self.logger.error("the archive writer failed: the crawl stops\n%s", details or cause)
+        if self.ending:  # the crawl is closing already
+            return
         from twisted.internet import reactor
 
         reactor.callFromThread(lambda: deferred_from_coro(self.crawler.engine.close_spider_async(reason=FAILED)))

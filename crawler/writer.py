@@ -102,19 +102,29 @@ class Writer:
 
     def run(self) -> None:
         """Store each page as it comes, clean what earlier runs owed first, commit in batches."""
-        engine = open_archive(self.job.db_url, writer=True)
+        try:
+            engine = open_archive(self.job.db_url, writer=True)
+        except Exception as exc:  # noqa: BLE001 - reported: the crawl stops
+            return self._failed(exc)
         self.session = sessions(engine)()
         try:
             self._write()
         except BaseException as exc:  # noqa: BLE001 - what is committed stays; the run is recorded interrupted
-            cause = getattr(exc, "orig", None) or exc  # the database's own words, without the SQL
             self.session.rollback()
-            self.report.stats.clear()  # of pages the rollback took back
-            self.report.failed(f"{type(cause).__name__}: {cause}"[:500], traceback.format_exc())
-            self._count_the_rest()
+            self._failed(exc)
         finally:
             self.session.close()
             engine.dispose()
+
+    def _failed(self, exc: BaseException) -> None:
+        """Report why the archive cannot be written; then count each page still handed over as not
+        stored, so none waits on a full inbox, until the crawl (told to close) says it is over."""
+        cause = getattr(exc, "orig", None) or exc  # the database's own words, without the SQL
+        self.report.stats.clear()  # of pages the rollback took back
+        self.report.failed(f"{type(cause).__name__}: {cause}"[:500], traceback.format_exc())
+        while self.inbox.get() is not END:
+            self.report.inc("archive/not_stored")
+            self.report.send()
 
     def _write(self) -> None:
         self.source = self.session.get(Source, self.job.source_id)
@@ -141,13 +151,6 @@ class Writer:
         except BaseException:
             self.ingest.stop()
             raise
-
-    def _count_the_rest(self) -> None:
-        """After a failure: each page still handed over is counted as not stored, and none waits
-        on a full inbox, until the crawl (told to close) says it is over."""
-        while self.inbox.get() is not END:
-            self.report.inc("archive/not_stored")
-            self.report.send()
 
     def _store(self, item: PageItem) -> None:
         """Store the page raw (once per body) and hand it to cleaning."""
