@@ -163,11 +163,11 @@ def _descendants(pid: int) -> dict[int, str]:
     return found
 
 
-def test_a_writer_process_that_is_killed_stops_the_crawl_with_a_clear_error(db_url: str, tmp_path: Path,  # noqa: ANN001
-                                                                            cli) -> None:
+def test_a_writer_process_that_is_killed_stops_the_crawl_with_a_clear_error(tmp_path: Path, cli) -> None:  # noqa: ANN001
     """The writer runs beside the crawl in a process of its own (shown as archive-writer, its
     cleaners as archive-clean); killed (out of memory, by hand), the crawl stops and says so, and
-    what it committed is kept."""
+    what it committed is kept. The processes' protocol is the same on both backends: SQLite only."""
+    db_url = f"sqlite:///{tmp_path / 'a.sqlite3'}"
     with ChangingSite(articles=40, delay=0.15) as site:
         proc = subprocess.Popen([*cli, "--db", db_url, "crawl", str(site.source_file(tmp_path))],
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
