@@ -191,6 +191,30 @@ def test_a_writer_process_that_is_killed_stops_the_crawl_with_a_clear_error(tmp_
     engine.dispose()
 
 
+def test_ctrl_c_reaches_every_process_of_a_crawl_and_the_writer_still_writes_what_it_holds(tmp_path: Path,  # noqa: ANN001
+                                                                                           cli) -> None:
+    """Ctrl-C at a terminal signals the crawl's whole process group: Scrapy closes in order, and the
+    writer and its cleaners, which leave the signal to it, write every page handed over first."""
+    db_url = f"sqlite:///{tmp_path / 'a.sqlite3'}"
+    with ChangingSite(articles=40, delay=0.15) as site:
+        proc = subprocess.Popen([*cli, "--db", db_url, "crawl", str(site.source_file(tmp_path))],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+        engine = open_archive(db_url)
+        deadline = time.monotonic() + 60
+        while _count(engine, "speeches") < 3:
+            assert proc.poll() is None and time.monotonic() < deadline, "the crawl archived nothing"
+            time.sleep(0.2)
+        os.killpg(proc.pid, signal.SIGINT)
+        _, err = proc.communicate(timeout=90)
+    assert "the archive could not be written" not in err and "Traceback" not in err, err
+    [run] = crawl_runs(db_url)
+    assert run.status == "interrupted" and run.stats["finish_reason"] == "shutdown"
+    assert run.pages == _count(engine, "captures") < 40 and run.speeches_new == _count(engine, "speeches")
+    with engine.connect() as conn:  # every page handed over was cleaned, none left owed
+        assert conn.scalar(text("SELECT count(*) FROM captures WHERE cleaned_at IS NULL")) == 0
+    engine.dispose()
+
+
 REFUSE = {  # the database refuses one page's speech, as it would data it cannot hold
     "sqlite": ["CREATE TRIGGER refuse BEFORE INSERT ON speeches WHEN NEW.title = '讲话第1篇' "
                "BEGIN SELECT RAISE(ABORT, 'refused by the archive'); END"],
