@@ -23,17 +23,20 @@ from collections import deque
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
+from functools import cache
 from multiprocessing import get_context
 from multiprocessing.context import BaseContext
 
-from sqlalchemy import select
+from sqlalchemy import Update, bindparam, select, update
 from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 import settings
 from archive.dedup import grouping
 from archive.learn import site_boilerplate
 from archive.storage import store
+from archive.storage.bulk import one_of
 from archive.storage.db import refresh_statistics
 from archive.storage.models import Blob, Capture, utcnow
 from cleaners import CleanResult, Limits, PageError, SiteRules, clean_page
@@ -155,8 +158,9 @@ class Written:
 
 
 def write(session: Session, capture: Capture, cleaned: Cleaned, site: str, chrome: SiteChrome) -> store.SaveOutcome:
-    """Store a capture's cleaning outcome: its speeches, grouped with their copies, or why it has none."""
-    fresh, capture.cleaned_at = capture.cleaned_at is None, utcnow()  # a capture never cleaned has no speeches
+    """Store a capture's cleaning outcome: its speeches, grouped with their copies, or why it has none.
+    The caller marks the capture cleaned (``Ingest`` does, for its whole batch, at the commit)."""
+    fresh = capture.cleaned_at is None  # a capture never cleaned has no speeches
     if cleaned.result is None:
         capture.note = f"clean failed: {cleaned.error}"[:300]
         return store.SaveOutcome()
@@ -200,6 +204,7 @@ class Ingest:
         self.processes = 1  # that cleaned: the writer alone until a pool starts
         self.seen = 0
         self.in_hand: deque[tuple[Capture, str, Future | Cleaned]] = deque()
+        self.cleaned: list[Capture] = []  # written in this batch, to be marked cleaned at its commit
         self.unsaved = 0
         self.commits = 0
         self.since = time.monotonic()
@@ -232,6 +237,7 @@ class Ingest:
         self.commit()
 
     def commit(self) -> None:
+        self._mark_cleaned()
         if self.before_commit is not None:
             self.before_commit()
         self.session.commit()
@@ -256,6 +262,19 @@ class Ingest:
             self.pool.shutdown(cancel_futures=True)
             self.pool = None
         self.in_hand.clear()
+        self.cleaned.clear()
+
+    def _mark_cleaned(self) -> None:
+        """Mark the batch's captures cleaned in one statement: one update each made a flush of the
+        unit of work per page (a fifth of reclean's writing)."""
+        if not self.cleaned:
+            return
+        now = utcnow()
+        self.session.connection().execute(_mark(self.session.get_bind().dialect.name),
+                                          {"ids": [c.id for c in self.cleaned], "now": now})
+        for capture in self.cleaned:  # as the database now holds it, without another update
+            set_committed_value(capture, "cleaned_at", now)
+        self.cleaned.clear()
 
     def _write_next(self) -> None:
         capture, site, pending = self.in_hand.popleft()
@@ -267,11 +286,18 @@ class Ingest:
             cause = getattr(exc, "orig", None) or exc  # the database's own words, without the SQL
             cleaned = Cleaned(capture.id, None, f"the archive refused its speeches: {type(cause).__name__}: {cause}",
                               crashed=True)
-            capture.note, capture.cleaned_at = cleaned.error[:300], utcnow()
+            capture.note = cleaned.error[:300]
             outcome = store.SaveOutcome()
+        self.cleaned.append(capture)
         self.unsaved += 1
         if self.on_written is not None:
             self.on_written(Written(capture, cleaned, outcome))
+
+
+@cache
+def _mark(dialect: str) -> Update:
+    captures = Capture.__table__
+    return update(captures).where(one_of(captures.c.id, "ids", dialect)).values(cleaned_at=bindparam("now"))
 
 
 def owed(session: Session, source_id: int) -> list[int]:
