@@ -303,11 +303,16 @@ def run_writer(job: object, inbox: object) -> None:
     from crawler import writer
 
     reports, sender = multiprocessing.Pipe(duplex=False)
-    drain = threading.Thread(target=lambda: [None for _ in iter(reports.recv, ("done",))], daemon=True)
-    drain.start()
+
+    def drain() -> None:  # the writer's reports are not looked at here; read, the pipe never fills
+        while reports.recv() != ("done",):
+            pass
+
+    draining = threading.Thread(target=drain, daemon=True)
+    draining.start()
     writer.Writer(job, inbox, writer.Report(sender)).run()
     writer.Report(sender).done()
-    drain.join()
+    draining.join()
 
 
 def main() -> None:

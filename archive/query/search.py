@@ -195,10 +195,8 @@ def _read_once(speech: type[Speech] = Speech) -> ColumnElement[str]:
 
 def _holds(query: Query, text: ColumnElement[str], speech: type[Speech] = Speech) -> ColumnElement[bool]:
     """The query as plain substring tests on a folded text: what the index answers, row by row."""
-    def has(term: str) -> ColumnElement[bool]:
-        return holds(text, term)
-    wanted = and_(true(), *[or_(*[has(t) for t in g]) for g in query.groups], *_in_fields(query, speech))
-    return and_(wanted, not_(or_(*[has(t) for t in query.excluded]))) if query.excluded else wanted
+    wanted = and_(true(), *[or_(*[holds(text, t) for t in g]) for g in query.groups], *_in_fields(query, speech))
+    return and_(wanted, not_(or_(*[holds(text, t) for t in query.excluded]))) if query.excluded else wanted
 
 
 _WALKED = (Speech.id, Speech.speech_date, *(getattr(Speech, f) for f in FIELDS))  # what a walk tests and sorts by

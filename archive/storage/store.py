@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import Row, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from archive.storage.bulk import insert_new
@@ -22,21 +21,11 @@ from archive.storage.models import Blob, Capture, CrawlRun, Source, Speech, sear
 from cleaners import CleanResult
 
 
-def _insert_once(session: Session, row: object) -> bool:
-    """Insert ``row`` unless another process inserted the same key meanwhile; True if we did."""
-    try:
-        with session.begin_nested():
-            session.add(row)
-        return True
-    except IntegrityError:
-        return False
-
-
 def ensure_source(session: Session, name: str, config: dict) -> Source:
     """The source's row, created if new; safe when several crawler processes start together."""
     source = session.scalar(select(Source).where(Source.name == name))
-    if source is None:
-        _insert_once(session, Source(name=name, config=config))
+    if source is None:  # another process may insert it meanwhile: then theirs is ours
+        insert_new(session.connection(), Source.__table__, {"name": name, "config": config})
         source = session.scalars(select(Source).where(Source.name == name)).one()
     source.config = config
     session.flush()
