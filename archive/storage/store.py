@@ -165,7 +165,9 @@ def save_speeches(session: Session, capture: Capture, result: CleanResult, site:
     archived and are counted as unchanged."""
     outcome = SaveOutcome()
     saved = Saved(outcome)
-    capture.note = f"not_prose: {'; '.join(result.rejected)}"[:300] if result.rejected and not result.speeches else None
+    note = f"not_prose: {'; '.join(result.rejected)}"[:300] if result.rejected and not result.speeches else None
+    if capture.note != note:  # an equal value set still makes the capture dirty: a flush for nothing
+        capture.note = note
     existing = {} if fresh else {s.index_in_page: s for s in
                                  session.scalars(select(Speech).where(Speech.capture_id == capture.id))}
     pieces = [existing.pop(i) for i in list(existing) if i < 0]  # cut from a compilation by its copies:
@@ -195,15 +197,15 @@ def save_speeches(session: Session, capture: Capture, result: CleanResult, site:
             outcome.changed += before is not None
             outcome.new += 1
             outcome.chars += len(sp.text)
+            session.flush()
         else:
             if row.text != sp.text:
                 outcome.changed += 1
             # what grouping reads is as it was (copy-made marks would differ): its group stands
             grouped = not pieces and row.group_id is not None and \
                 (row.text, row.truncated, row.gaps) == (sp.text, sp.truncated, sp.gaps)
-            for k, v in fields.items():
-                setattr(row, k, v)
-        session.flush()
+            if _update(row, fields):
+                session.flush()
         if row.needs_review or row.mojibake:
             outcome.flagged += 1
         if not grouped:
@@ -211,6 +213,15 @@ def save_speeches(session: Session, capture: Capture, result: CleanResult, site:
     for stale in existing.values():  # the page now holds fewer speeches than before
         _drop(session, stale, saved)
     return saved
+
+
+def _update(row: Speech, fields: dict) -> bool:
+    """Set the fields whose value differs; whether any did. Setting an equal value still records
+    history the flush then walks: a reclean that changes nothing spent a sixth of its writing on that."""
+    changed = {k: v for k, v in fields.items() if getattr(row, k) != v}
+    for k, v in changed.items():
+        setattr(row, k, v)
+    return bool(changed)
 
 
 def _drop(session: Session, speech: Speech, saved: Saved) -> None:
