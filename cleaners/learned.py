@@ -33,11 +33,16 @@ def _protected(folded: str) -> bool:
                 or P.HEADING.match(folded) or P.SUBHEAD.match(folded) or _CLOSING.match(folded))
 
 
-def learn(speeches: Iterable[tuple[int, list[str]]]) -> frozenset[str]:
-    """Boilerplate line keys from one site's (group id, paragraphs) pairs."""
+def line_keys(paragraphs: Iterable[str]) -> frozenset[str]:
+    """The keys of one speech's lines that could be chrome (long paragraphs are prose)."""
+    return frozenset(key(p) for p in paragraphs if 2 <= len(p) <= MAX_CHARS)
+
+
+def learn(speeches: Iterable[tuple[int, frozenset[str]]]) -> frozenset[str]:
+    """Boilerplate line keys from one site's (group id, ``line_keys``) pairs."""
     seen: dict[int, set[str]] = {}
-    for group, paragraphs in speeches:
-        seen.setdefault(group, set()).update(key(p) for p in paragraphs if 2 <= len(p) <= MAX_CHARS)
+    for group, keys in speeches:
+        seen.setdefault(group, set()).update(keys)
     if len(seen) < MIN_GROUPS:
         return frozenset()
     counts = Counter(k for keys in seen.values() for k in keys)

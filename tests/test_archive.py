@@ -268,7 +268,7 @@ def test_failed_export_leaves_no_file_under_the_final_name(searchable: Session, 
 
 def test_learned_layer_removes_a_sites_own_chrome_on_reclean(session: Session) -> None:
     from archive.learn import site_boilerplate
-    from cleaners.learned import learn
+    from cleaners.learned import learn, line_keys
 
     chrome = "扫一扫,关注公众号获取更多讲话稿"
     speeches = []
@@ -279,13 +279,32 @@ def test_learned_layer_removes_a_sites_own_chrome_on_reclean(session: Session) -
     other = archive_html(session, "http://o.cn/1.html", html_page("讲话", PARAS + [chrome]), site="戊网")[0]
     learned = site_boilerplate(session, "丁网")
     assert learned == {chrome} and site_boilerplate(session, "戊网") == frozenset()
-    assert learn([(1, ["同志们:", chrome])] * 6) == frozenset()  # one speech six times teaches nothing
+    assert learn([(1, line_keys(["同志们:", chrome]))] * 6) == frozenset()  # one speech six times teaches nothing
     reclean(session, [s.capture for s in speeches], "丁网")  # removed chrome still counts: nothing is forgotten
     assert site_boilerplate(session, "丁网") == {chrome}
     for s in session.scalars(select(Speech).where(Speech.site == "丁网")):
         assert chrome not in s.text and s.text.startswith("同志们:") and s.text.endswith("谢谢大家!")
         assert {"reason": "learned.boilerplate", "text": chrome} in s.removals
     assert chrome in session.get(Speech, other.id).text
+
+
+def test_learning_again_reads_only_changed_speeches_and_agrees_with_a_fresh_reading(session: Session) -> None:
+    from archive.learn import Known, site_boilerplate
+
+    chrome = "扫一扫,关注公众号获取更多讲话稿"
+    speeches = [archive_html(session, f"http://s.cn/{n}.html", html_page(f"讲话{n}", ["同志们:", *piece.split("\n"), chrome]),
+                             site="丁网")[0] for n, piece in enumerate(_compilation_pieces())]
+    known: Known = {}
+    assert site_boilerplate(session, "丁网", known=known) == {chrome}
+    assert set(known) == {s.id for s in speeches}
+    for s in speeches:  # the site's speeches change (as a reclean or consensus would change them)
+        s.paragraphs = [p for p in s.paragraphs if p != chrome]
+    session.flush()
+    assert site_boilerplate(session, "丁网", known=known) == site_boilerplate(session, "丁网") == frozenset()
+    session.delete(speeches[0])
+    session.flush()
+    site_boilerplate(session, "丁网", known=known)
+    assert speeches[0].id not in known  # what is no longer among the site's speeches is forgotten
 
 
 def test_group_members_show_real_differences_not_script(session: Session) -> None:
