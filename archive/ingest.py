@@ -22,11 +22,12 @@ import traceback
 from collections import deque
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 from multiprocessing import get_context
 from multiprocessing.context import BaseContext
 
+import numpy as np
 from sqlalchemy import Update, bindparam, select, update
 from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.orm import Session
@@ -34,11 +35,13 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 import settings
 from archive.dedup import grouping
-from archive.learn import site_boilerplate
+from archive.dedup.grouping import fingerprint
+from archive.fulltext import index_for
+from archive.learn import Known, site_boilerplate
 from archive.storage import store
 from archive.storage.bulk import one_of
 from archive.storage.db import refresh_statistics
-from archive.storage.models import Blob, Capture, utcnow
+from archive.storage.models import Blob, Capture, search_text_of, utcnow
 from cleaners import CleanResult, Limits, PageError, SiteRules, clean_page
 from cleaners.content import not_html
 from cleaners.learned import remove_learned
@@ -46,6 +49,8 @@ from crawler.lifeline import name_process, signal_on_parent_death
 
 RELEARN_EVERY = 50  # pages of a site between two readings of its learned chrome
 POOL_AFTER = 64  # pages cleaned in the writer before a pool is started: small crawls never pay for one
+PER_TASK = 8  # pages at most in one task of the pool: each task costs both sides IPC and wake-ups
+HOLD = 0.05  # seconds a page waits for others to share its task before it goes alone
 STATISTICS_EVERY = 10  # commits between two looks at whether PostgreSQL needs fresh table statistics
 
 
@@ -95,6 +100,7 @@ class Cleaned:
     error: str | None = None  # why cleaning gave no result (the raw page is kept for a later reclean)
     crashed: bool = False  # the error is a cleaner bug, not a page it cannot read
     note: str | None = None  # why there was nothing to clean ("not_html: a PDF document")
+    precomputed: Precomputed | None = None  # what the writer would compute of its speeches, by the pool
 
     @classmethod
     def nothing(cls, capture_id: int, what: str) -> Cleaned:
@@ -113,6 +119,53 @@ def clean(work: Page | Stored) -> Cleaned:
         return Cleaned(page.capture_id, None, str(exc))
     except Exception as exc:  # noqa: BLE001 - a cleaner bug must not cost the raw page
         return Cleaned(page.capture_id, None, f"cleaner crashed: {exc!r}\n{traceback.format_exc(limit=-3)}", True)
+
+
+@dataclass(frozen=True)
+class Precomputed:
+    """A new page's speeches' sketches and full-text documents, by text: the writer is one process
+    and a crawl goes at its pace, so the pool takes this share of its work (``archive.ahead``)."""
+
+    prints: dict[str, tuple[np.ndarray, str]]  # text → fingerprint
+    documents: dict[str, str]  # search_text → the index's document of it
+
+    @classmethod
+    def of(cls, result: CleanResult, dialect: str) -> Precomputed:
+        document = index_for(dialect).document.fn
+        return cls({sp.text: fingerprint.fn(sp.text) for sp in result.speeches},
+                   {st: document(st) for st in {search_text_of(sp.title, sp.text, sp.meta.speaker)
+                                                for sp in result.speeches}})
+
+    def keep(self, dialect: str) -> None:
+        for text, value in self.prints.items():
+            fingerprint.keep(text, value)
+        for search_text, document in self.documents.items():
+            index_for(dialect).document.keep(search_text, document)
+
+
+def clean_all(works: list[Page | Stored], dialect: str) -> list[Cleaned]:
+    """One task of the pool: several pages, so its cost is shared (reclean on 2 processes spent a
+    sixth of its CPU passing pages one by one). A new page's speeches are new: what storing and
+    grouping them will compute is computed here too; a stored page's are mostly as they were."""
+    done = [clean(work) for work in works]
+    return [replace(c, precomputed=Precomputed.of(c.result, dialect))
+            if isinstance(work, Page) and c.result is not None else c for work, c in zip(works, done, strict=True)]
+
+
+class _Slot:
+    """A page's place among the pool's tasks: its task (once sent) and where in it."""
+
+    __slots__ = ("index", "task")
+
+    def __init__(self, index: int) -> None:
+        self.index = index
+        self.task: Future | None = None
+
+    def ready(self) -> bool:
+        return self.task is not None and self.task.done()
+
+    def result(self) -> Cleaned:
+        return self.task.result()[self.index]
 
 
 def _worker_started() -> None:
@@ -138,13 +191,14 @@ class SiteChrome:
     pages of that site. Read in the writer, in capture order: the same pages give the same archive."""
 
     def __init__(self) -> None:
-        self.known: dict[str, tuple[frozenset[str], int]] = {}
+        self.learned: dict[str, tuple[frozenset[str], int]] = {}
+        self.speeches: dict[str, Known] = {}  # each site's speeches as last read
 
     def __call__(self, session: Session, site: str) -> frozenset[str]:
-        lines, pages = self.known.get(site, (frozenset(), RELEARN_EVERY))
+        lines, pages = self.learned.get(site, (frozenset(), RELEARN_EVERY))
         if pages >= RELEARN_EVERY:
-            lines, pages = site_boilerplate(session, site), 0
-        self.known[site] = (lines, pages + 1)
+            lines, pages = site_boilerplate(session, site, known=self.speeches.setdefault(site, {})), 0
+        self.learned[site] = (lines, pages + 1)
         return lines
 
 
@@ -182,8 +236,10 @@ class Ingest:
     With ``workers`` unset (the setting ``ingest_workers``) the pool starts after ``POOL_AFTER``
     pages, so a small crawl is cleaned by the writer alone; ``workers`` given starts it at once.
 
-    ``add`` returns at once while fewer than ``4 × workers`` pages are in hand, else writes the
-    oldest first (back-pressure); ``flush`` writes and commits everything in hand. Each written
+    Pages go to the pool ``PER_TASK`` at a time, or fewer once the oldest has waited ``HOLD``
+    seconds or its outcome is wanted (a slow crawl's pages are not held back). ``add`` returns at once while fewer than ``2 × PER_TASK ×
+    workers`` pages are in hand, else writes the oldest first (back-pressure); ``flush`` writes
+    and commits everything in hand. Each written
     capture is reported to ``on_written`` before its batch commits; ``before_commit`` and
     ``after_commit`` are called around each commit."""
 
@@ -199,11 +255,14 @@ class Ingest:
         self.batch_pages = batch_pages or int(settings.get("ingest_batch_pages"))
         self.batch_seconds = (batch_ms if batch_ms is not None else float(settings.get("ingest_batch_ms"))) / 1000
         self.limits = limits()
+        self.dialect = session.get_bind().dialect.name
         self.chrome = SiteChrome()
         self.pool: ProcessPoolExecutor | None = None
         self.processes = 1  # that cleaned: the writer alone until a pool starts
         self.seen = 0
-        self.in_hand: deque[tuple[Capture, str, Future | Cleaned]] = deque()
+        self.in_hand: deque[tuple[Capture, str, _Slot | Cleaned]] = deque()
+        self.unsent: list[tuple[Page | Stored, _Slot]] = []  # for the pool's next task
+        self.unsent_since = 0.0
         self.cleaned: list[Capture] = []  # written in this batch, to be marked cleaned at its commit
         self.unsaved = 0
         self.commits = 0
@@ -218,15 +277,26 @@ class Ingest:
                 self.pool = ProcessPoolExecutor(self.workers, mp_context=start_method(),
                                                 initializer=_worker_started)
                 self.processes = self.workers
-            work = self.pool.submit(clean, work) if self.pool else clean(work)
+            if self.pool is None:
+                work = clean(work)
+            else:
+                slot = _Slot(len(self.unsent))
+                if not self.unsent:
+                    self.unsent_since = time.monotonic()
+                self.unsent.append((work, slot))
+                if len(self.unsent) >= PER_TASK:
+                    self._send()
+                work = slot
         self.in_hand.append((capture, site, work))
-        while len(self.in_hand) > 4 * self.workers:
+        while len(self.in_hand) > 2 * PER_TASK * self.workers:
             self._write_next()
         self.write_ready()
 
     def write_ready(self) -> None:
         """Write the outcomes whose turn has come and that are ready; commit if the batch is due."""
-        while self.in_hand and (not isinstance(ready := self.in_hand[0][2], Future) or ready.done()):
+        if self.unsent and time.monotonic() - self.unsent_since >= HOLD:
+            self._send()
+        while self.in_hand and (not isinstance(ready := self.in_hand[0][2], _Slot) or ready.ready()):
             self._write_next()
         if self.unsaved and (self.unsaved >= self.batch_pages or time.monotonic() - self.since >= self.batch_seconds):
             self.commit()
@@ -262,7 +332,15 @@ class Ingest:
             self.pool.shutdown(cancel_futures=True)
             self.pool = None
         self.in_hand.clear()
+        self.unsent.clear()
         self.cleaned.clear()
+
+    def _send(self) -> None:
+        """The pages waiting for a task, to the pool as one."""
+        task = self.pool.submit(clean_all, [work for work, _ in self.unsent], self.dialect)
+        for _, slot in self.unsent:
+            slot.task = task
+        self.unsent.clear()
 
     def _mark_cleaned(self) -> None:
         """Mark the batch's captures cleaned in one statement: one update each made a flush of the
@@ -278,7 +356,11 @@ class Ingest:
 
     def _write_next(self) -> None:
         capture, site, pending = self.in_hand.popleft()
-        cleaned = pending.result() if isinstance(pending, Future) else pending
+        if isinstance(pending, _Slot) and pending.task is None:
+            self._send()
+        cleaned = pending.result() if isinstance(pending, _Slot) else pending
+        if cleaned.precomputed is not None:
+            cleaned.precomputed.keep(self.dialect)
         try:
             with self.session.begin_nested():  # one page's speeches and grouping, whole or not at all
                 outcome = write(self.session, capture, cleaned, site, self.chrome)

@@ -96,6 +96,48 @@ def test_cleaning_on_two_processes_gives_the_archive_one_gives(tmp_path: Path) -
     assert archives[2] == archives[1]
 
 
+def test_work_done_ahead_answers_once_and_is_bounded() -> None:
+    from archive.ahead import Ahead
+
+    computed = []
+    length = Ahead(lambda text: computed.append(text) or len(text), size=2)
+    length.keep("甲乙", 99)  # a wrong value shows which answer was used
+    assert length("甲乙") == 99 and computed == []
+    assert length("甲乙") == 2 and computed == ["甲乙"]  # once: the next call computes
+    for word in ("一", "二", "三"):
+        length.keep(word, 0)
+    assert list(length.kept) == ["二", "三"]  # the oldest never asked for went first
+
+
+def test_new_pages_cleaned_on_two_processes_give_the_archive_one_gives_and_the_pool_computes_ahead(
+        tmp_path: Path) -> None:
+    """New pages (the crawl's path): the pool also computes each speech's sketch and full-text
+    document, and the writer uses them instead of computing them again."""
+    from archive.dedup.grouping import fingerprint
+    from archive.fulltext import sqlite as fts
+
+    archives = {}
+    hits = (fingerprint.hits, fts.document.hits)
+    for workers in (1, 2):
+        db_url = f"sqlite:///{tmp_path / f'p{workers}.sqlite3'}"
+        captured(db_url)
+        engine = open_archive(db_url, writer=True)
+        with sessions(engine)() as session:
+            job = ingest.Ingest(session, workers=workers)
+            html = dict(pages())
+            for capture in session.scalars(select(Capture).order_by(Capture.id)):
+                job.add(capture, ingest.Page(capture.id, [html[capture.url]], capture.url, RULES, job.limits),
+                        capture.url.split("/")[2])
+            job.close()
+        engine.dispose()
+        archives[workers] = dump(db_url)
+        assert not fingerprint.kept and not fts.document.kept  # what the pool sent was all used
+    assert archives[2] == archives[1]
+    speeches = json.loads(archives[2])[0]
+    assert len(speeches) >= 40
+    assert fingerprint.hits - hits[0] >= len(speeches) and fts.document.hits - hits[1] >= len(speeches)
+
+
 def test_pages_a_killed_run_left_uncleaned_are_cleaned_on_the_next_run(db_url: str, tmp_path: Path, cli) -> None:  # noqa: ANN001
     with ChangingSite(articles=3) as site:
         source = site.source_file(tmp_path)

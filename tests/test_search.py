@@ -78,6 +78,20 @@ def test_index_finds_exactly_what_a_scan_finds(session: Session) -> None:
     assert checked >= 50
 
 
+def test_index_holds_the_characters_its_own_formats_give_meaning_to(session: Session) -> None:
+    """Quotes, backslashes, braces, commas, spaces and words such as NULL are text like any other:
+    each of their one- and two-character grams finds the speech (PostgreSQL takes each speech's
+    grams as an array literal, SQLite as a line of codes)."""
+    speech = put_speech(session, 0, 'a "quoted" \\ back\\slash {braced}, NULL null\t\u3000 的"\\', False)
+    session.commit()
+    index = fulltext.index_for(session.get_bind().dialect.name)
+    folded = speech.search_text
+    grams = set(folded) | {folded[i:i + 2] for i in range(len(folded) - 1)}
+    assert {'"', "\\", "{", ",", " ", '"\\'} <= grams
+    for gram in grams:
+        assert speech.id in set(session.scalars(index.candidates([[gram]]))), repr(gram)
+
+
 def test_index_follows_edits_and_deletions(session: Session) -> None:
     fill(session)
     speech = session.scalars(select(Speech).order_by(Speech.id)).first()

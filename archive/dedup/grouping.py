@@ -25,6 +25,7 @@ from sqlalchemy import Row, Select, bindparam, delete, func, insert, or_, select
 from sqlalchemy.orm import Session
 
 import settings
+from archive.ahead import Ahead
 from archive.dedup.compare import COPY_GAP, comparison_form, lacks_stretches, stops_early, with_copy_gaps
 from archive.dedup.consensus import Copy, cut, insertions
 from archive.dedup.reconstruct import reconstruct
@@ -44,10 +45,14 @@ def in_text_order(text: str) -> np.ndarray:
     return sampled_in_order(comparison_form(text))
 
 
-def fingerprint(text: str) -> tuple[np.ndarray, str]:
-    """The text's sketch and exact-duplicate hash, from one comparison form."""
+def _fingerprint(text: str) -> tuple[np.ndarray, str]:
     form = comparison_form(text)
     return sketch_of_form(form), hashlib.sha256(form.encode()).hexdigest()
+
+
+fingerprint = Ahead(_fingerprint)
+"""The text's sketch and exact-duplicate hash, from one comparison form (a new speech's computed
+ahead by the cleaning pool)."""
 
 
 class DisjointSets:

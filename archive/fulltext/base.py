@@ -12,6 +12,8 @@ from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.functions import FunctionElement
 
+from archive.ahead import Ahead
+
 
 class _position(FunctionElement):  # noqa: N801 - a SQL function: where a term starts in a text, 0 if nowhere
     type = Integer()
@@ -52,6 +54,7 @@ class Matching:
 class Index(Protocol):
     name: str  # the SQLAlchemy dialect it serves
     walks_dates_itself: bool  # the planner walks the date index for a substring test without help
+    document: Ahead[str]  # what the index stores of a search_text: a pure function, computed ahead by the pool
 
     def add(self, conn: Connection, rows: list[tuple[int, str]]) -> None:
         """Index (speech id, search_text) pairs that are not indexed yet."""

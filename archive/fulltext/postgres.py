@@ -19,18 +19,28 @@ from sqlalchemy import (Column, Connection, Integer, MetaData, Select, Table, Te
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.sql.elements import ColumnElement
 
+from archive.ahead import Ahead
 from archive.fulltext.base import Matching, holds
-from archive.storage.bulk import insert_many
 from archive.storage.models import Speech
 
 grams_table = Table("speech_grams", MetaData(), Column("speech_id", Integer, primary_key=True),
                     Column("grams", ARRAY(Text), nullable=False))
 _GIN = "CREATE INDEX ix_speech_grams_grams ON speech_grams USING gin (grams)"
+_ADD = text("INSERT INTO speech_grams (speech_id, grams) VALUES (:id, CAST(:grams AS text[]))")
 
 
 def grams_of(search_text: str) -> list[str]:
     """Distinct characters and bigrams."""
-    return sorted(set(search_text) | {search_text[i:i + 2] for i in range(len(search_text) - 1)})
+    return sorted(set(search_text).union(map(str.__add__, search_text, search_text[1:])))
+
+
+def array_literal(items: list[str]) -> str:
+    """PostgreSQL's text form of a ``text[]``, for the server to parse: the driver adapting a
+    speech's ~2,800 grams one by one took 3 ms of the writer's CPU, this takes 0.1."""
+    body = '","'.join(items)
+    if "\\" in body or '"' in body:
+        body = '","'.join(i.replace("\\", "\\\\").replace('"', '\\"') for i in items)
+    return '{"' + body + '"}' if items else "{}"
 
 
 def holding(term: str) -> Select:
@@ -48,12 +58,15 @@ def contains(term: str) -> ColumnElement[bool]:
 
 class PostgresIndex:
     name = "postgresql"
+    document = Ahead(lambda search_text: array_literal(grams_of(search_text)))  # computed ahead by the pool
     # the planner misjudges a substring test as rare and sorts a full scan instead of walking the
     # date index: search spells the walk out (archive.query.search._walk)
     walks_dates_itself = False
 
     def add(self, conn: Connection, rows: Iterable[tuple[int, str]]) -> None:
-        insert_many(conn, grams_table, [{"speech_id": i, "grams": grams_of(t)} for i, t in rows])
+        rows = [{"id": i, "grams": self.document(t)} for i, t in rows]
+        if rows:
+            conn.execute(_ADD, rows)
 
     def remove(self, conn: Connection, speech_id: int, old_search_text: str) -> None:
         conn.execute(grams_table.delete().where(grams_table.c.speech_id == speech_id))

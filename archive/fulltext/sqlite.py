@@ -16,6 +16,7 @@ from functools import cache
 
 from sqlalchemy import Connection, Float, Integer, Select, column, select, table, text
 
+from archive.ahead import Ahead
 from archive.fulltext.base import Matching
 from archive.storage.models import Speech
 
@@ -35,9 +36,12 @@ def _code(ch: str) -> str:
     return out
 
 
-def document(search_text: str) -> str:
+def _document(search_text: str) -> str:
     codes = list(map(_code, search_text + END))
     return " ".join(map(str.__add__, codes, codes[1:]))
+
+
+document = Ahead(_document)  # a new speech's is computed ahead by the cleaning pool
 
 
 def term_query(term: str) -> str:
@@ -58,6 +62,7 @@ def match_expression(groups: list[list[str]], excluded: list[str]) -> str:
 
 class SqliteIndex:
     name = "sqlite"
+    document = document
     walks_dates_itself = True  # the planner walks the date index, testing each speech, on its own
 
     def add(self, conn: Connection, rows: Iterable[tuple[int, str]]) -> None:
