@@ -382,6 +382,10 @@ def test_migrating_an_old_sqlite_archive_keeps_its_duplicate_index(tmp_path: Pat
     with engine.connect() as conn:
         assert conn.scalar(text("SELECT count(*) FROM shingles")) == 3
         assert conn.scalar(text("SELECT group_id FROM speeches")) == 1  # its group stands
+        assert "WITHOUT ROWID" in conn.scalar(text("SELECT sql FROM sqlite_master WHERE name = 'shingles'"))
+        assert conn.scalar(text("SELECT count(*) FROM pragma_index_list('shingles') WHERE name = 'ix_shingles_hash'"))
+        conn.execute(text("DELETE FROM speeches"))  # its postings go with it, as before
+        assert conn.scalar(text("SELECT count(*) FROM shingles")) == 0
         assert conn.scalar(text("PRAGMA foreign_keys")) == 1  # back on for everything after
     engine.dispose()
 

@@ -168,6 +168,6 @@ class Shingle(Base):
     __tablename__ = "shingles"
     speech_id: Mapped[int] = mapped_column(ForeignKey("speeches.id", ondelete="CASCADE"), primary_key=True)
     hash: Mapped[int] = mapped_column(BigInteger, primary_key=True)
-    __table_args__ = (Index("ix_shingles_hash", "hash"),)
+    __table_args__ = (Index("ix_shingles_hash", "hash"), {"sqlite_with_rowid": False})  # migration 0016
 
 
