@@ -4,9 +4,11 @@ The crawl, ``reclean`` and the cleaning a crashed run left owed all come through
 
     capture ─► clean (pure, on a pool of processes) ─► learned chrome ─► store ─► group
 
-Cleaning is a pure function of the page (``clean``), so it runs on every core; the writer takes
-the results back in the order the captures were given, applies what it learned of each site and
-writes, so the archive is the same whatever the number of workers. Writes are committed in batches
+Cleaning is a pure function of the page (``clean``), so it runs on every core, and with a new
+page the pool also computes its speeches' sketches and full-text documents (``Precomputed``), the
+writer's own pure work. The writer takes the results back in the order the captures were given,
+applies what it learned of each site and writes, so the archive is the same whatever the number
+of workers. Writes are committed in batches
 (``ingest_batch_pages`` pages or ``ingest_batch_ms`` milliseconds, whichever comes first). A
 capture is committed before it is cleaned; one whose outcome never got written (``cleaned_at`` is
 empty: the process was killed) is cleaned when its source is next crawled (``owed``).
@@ -237,11 +239,11 @@ class Ingest:
     pages, so a small crawl is cleaned by the writer alone; ``workers`` given starts it at once.
 
     Pages go to the pool ``PER_TASK`` at a time, or fewer once the oldest has waited ``HOLD``
-    seconds or its outcome is wanted (a slow crawl's pages are not held back). ``add`` returns at once while fewer than ``2 × PER_TASK ×
-    workers`` pages are in hand, else writes the oldest first (back-pressure); ``flush`` writes
-    and commits everything in hand. Each written
-    capture is reported to ``on_written`` before its batch commits; ``before_commit`` and
-    ``after_commit`` are called around each commit."""
+    seconds or its outcome is wanted (a slow crawl's pages are not held back). ``add`` returns at
+    once while fewer than ``2 × PER_TASK × workers`` pages are in hand, else writes the oldest first
+    (back-pressure); ``flush`` writes and commits everything in hand. Each written capture is
+    reported to ``on_written`` before its batch commits; ``before_commit`` and ``after_commit`` are
+    called around each commit."""
 
     def __init__(self, session: Session, workers: int | None = None, on_written: Callable[[Written], None] | None = None,
                  before_commit: Callable[[], None] | None = None, after_commit: Callable[[], None] | None = None,
