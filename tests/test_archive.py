@@ -103,6 +103,7 @@ def test_an_archive_from_before_the_speaker_was_searched_is_refolded_on_upgrade(
         conn.execute(text("DROP INDEX ix_speeches_facets"))
         conn.execute(text("DROP INDEX ix_captures_uncleaned"))
         conn.execute(text("ALTER TABLE captures DROP COLUMN cleaned_at"))
+        conn.execute(text("DROP INDEX IF EXISTS ix_speeches_grouping"))  # SQLite's alone
     engine.dispose()
     engine = open_archive(db_url)
     with sessions(engine)() as session:
@@ -384,6 +385,8 @@ def test_migrating_an_old_sqlite_archive_keeps_its_duplicate_index(tmp_path: Pat
         assert conn.scalar(text("SELECT group_id FROM speeches")) == 1  # its group stands
         assert "WITHOUT ROWID" in conn.scalar(text("SELECT sql FROM sqlite_master WHERE name = 'shingles'"))
         assert conn.scalar(text("SELECT count(*) FROM pragma_index_list('shingles') WHERE name = 'ix_shingles_hash'"))
+        assert conn.scalar(text("SELECT count(*) FROM pragma_index_list('speeches') "
+                                "WHERE name = 'ix_speeches_grouping'"))  # what grouping reads, read from it
         conn.execute(text("DELETE FROM speeches"))  # its postings go with it, as before
         assert conn.scalar(text("SELECT count(*) FROM shingles")) == 0
         assert conn.scalar(text("PRAGMA foreign_keys")) == 1  # back on for everything after

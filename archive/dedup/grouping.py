@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterable
 from functools import cache
 
 import numpy as np
-from sqlalchemy import Row, Select, bindparam, delete, func, insert, or_, select, text, update
+from sqlalchemy import JSON, Executable, Row, Select, bindparam, delete, func, insert, or_, select, text, update
 from sqlalchemy.orm import Session
 
 import settings
@@ -193,12 +193,18 @@ def _chunks(items: list[int], size: int = 500) -> Iterable[list[int]]:
 
 
 @cache  # compiled once per dialect: the lists are bound at execution (no per-value coercion)
-def _lookups(dialect: str) -> tuple[Select, Select, Select]:
+def _lookups(dialect: str) -> tuple[Select, Executable, Executable]:
     """The postings of a list of hashes; the rows grouping reads of a list of speeches, and of
     those among them no longer than ``most`` shingles."""
     holders = select(Shingle.hash, Shingle.speech_id).where(one_of(Shingle.hash, "hashes", dialect))
-    matched = select(Speech.id, Speech.shingle_count, Speech.group_id, Speech.compilation, Speech.truncated,
-                     Speech.gaps).where(one_of(Speech.id, "ids", dialect))
+    read = (Speech.id, Speech.shingle_count, Speech.group_id, Speech.compilation, Speech.truncated, Speech.gaps)
+    if dialect == "sqlite":  # from the index that covers them (migration 0017), named: SQLite would
+        # look each id up in the table, whose rows hold these columns after the text, on overflow pages
+        matched = ("SELECT id, shingle_count, group_id, compilation, truncated, gaps FROM speeches "
+                   "INDEXED BY ix_speeches_grouping WHERE id IN (SELECT value FROM json_each(:ids))")
+        return holders, *(text(sql).bindparams(bindparam("ids", type_=JSON)).columns(*read)
+                          for sql in (matched, matched + " AND shingle_count <= :most"))
+    matched = select(*read).where(one_of(Speech.id, "ids", dialect))
     return holders, matched, matched.where(Speech.shingle_count <= bindparam("most"))
 
 
