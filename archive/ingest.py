@@ -239,11 +239,12 @@ class Ingest:
     pages, so a small crawl is cleaned by the writer alone; ``workers`` given starts it at once.
 
     Pages go to the pool ``PER_TASK`` at a time, or fewer once the oldest has waited ``HOLD``
-    seconds or its outcome is wanted (a slow crawl's pages are not held back). ``add`` returns at
-    once while fewer than ``2 × PER_TASK × workers`` pages are in hand, else writes the oldest first
-    (back-pressure); ``flush`` writes and commits everything in hand. Each written capture is
-    reported to ``on_written`` before its batch commits; ``before_commit`` and ``after_commit`` are
-    called around each commit."""
+    seconds (looked at on each ``write_ready``, which the crawl's writer calls at least every
+    ``ingest_batch_ms``) or its outcome is wanted: a slow crawl's page waits at most that long.
+    ``add`` returns at once while fewer than ``2 × PER_TASK × workers`` pages are in hand, else
+    writes the oldest first (back-pressure); ``flush`` writes and commits everything in hand. Each
+    written capture is reported to ``on_written`` before its batch commits; ``before_commit`` and
+    ``after_commit`` are called around each commit."""
 
     def __init__(self, session: Session, workers: int | None = None, on_written: Callable[[Written], None] | None = None,
                  before_commit: Callable[[], None] | None = None, after_commit: Callable[[], None] | None = None,
