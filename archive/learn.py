@@ -24,13 +24,12 @@ def site_boilerplate(session: Session, site: str, limit: int = 500, known: Known
     recent = session.execute(select(Speech.id, Speech.group_id, Speech.updated_at).where(Speech.site == site)
                              .order_by(Speech.id.desc()).limit(limit)).all()
     stale = [r.id for r in recent if r.id not in known or known[r.id][0] != r.updated_at]
-    for chunk in (stale[i:i + 500] for i in range(0, len(stale), 500)):
-        # Lines already removed as learned chrome still count, so learning does not forget them
-        # once the archive is clean of them.
-        for sid, stamp, paragraphs, removals in session.execute(
-                select(Speech.id, Speech.updated_at, Speech.paragraphs, Speech.removals).where(Speech.id.in_(chunk))):
-            known[sid] = (stamp, line_keys([*paragraphs, *(r["text"] for r in removals
-                                                           if r["reason"] == "learned.boilerplate")]))
+    # Lines already removed as learned chrome still count, so learning does not forget them once
+    # the archive is clean of them.
+    for sid, stamp, paragraphs, removals in session.execute(
+            select(Speech.id, Speech.updated_at, Speech.paragraphs, Speech.removals).where(Speech.id.in_(stale))):
+        known[sid] = (stamp, line_keys([*paragraphs, *(r["text"] for r in removals
+                                                       if r["reason"] == "learned.boilerplate")]))
     for gone in known.keys() - {r.id for r in recent}:
         del known[gone]
     return learn((r.group_id if r.group_id is not None else -r.id, known[r.id][1]) for r in recent if r.id in known)

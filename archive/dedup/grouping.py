@@ -200,8 +200,8 @@ def _lookups(dialect: str) -> tuple[Select, Executable, Executable]:
     read = (Speech.id, Speech.shingle_count, Speech.group_id, Speech.compilation, Speech.truncated, Speech.gaps)
     if dialect == "sqlite":  # from the index that covers them (migration 0017), named: SQLite would
         # look each id up in the table, whose rows hold these columns after the text, on overflow pages
-        matched = ("SELECT id, shingle_count, group_id, compilation, truncated, gaps FROM speeches "
-                   "INDEXED BY ix_speeches_grouping WHERE id IN (SELECT value FROM json_each(:ids))")
+        matched = (f"SELECT {', '.join(c.key for c in read)} FROM speeches INDEXED BY ix_speeches_grouping "
+                   "WHERE id IN (SELECT value FROM json_each(:ids))")
         return holders, *(text(sql).bindparams(bindparam("ids", type_=JSON)).columns(*read)
                           for sql in (matched, matched + " AND shingle_count <= :most"))
     matched = select(*read).where(one_of(Speech.id, "ids", dialect))

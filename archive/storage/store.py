@@ -165,9 +165,8 @@ def save_speeches(session: Session, capture: Capture, result: CleanResult, site:
     archived and are counted as unchanged."""
     outcome = SaveOutcome()
     saved = Saved(outcome)
-    note = f"not_prose: {'; '.join(result.rejected)}"[:300] if result.rejected and not result.speeches else None
-    if capture.note != note:  # an equal value set still makes the capture dirty: a flush for nothing
-        capture.note = note
+    _update(capture, {"note": f"not_prose: {'; '.join(result.rejected)}"[:300]
+                      if result.rejected and not result.speeches else None})
     existing = {} if fresh else {s.index_in_page: s for s in
                                  session.scalars(select(Speech).where(Speech.capture_id == capture.id))}
     pieces = [existing.pop(i) for i in list(existing) if i < 0]  # cut from a compilation by its copies:
@@ -215,9 +214,9 @@ def save_speeches(session: Session, capture: Capture, result: CleanResult, site:
     return saved
 
 
-def _update(row: Speech, fields: dict) -> bool:
-    """Set the fields whose value differs; whether any did. Setting an equal value still records
-    history the flush then walks: a reclean that changes nothing spent a sixth of its writing on that."""
+def _update(row: Speech | Capture, fields: dict) -> bool:
+    """Set the fields whose value differs; whether any did. Setting an equal value still makes the
+    row dirty, and the flush walks it: a reclean that changes nothing spent a sixth of its writing on that."""
     changed = {k: v for k, v in fields.items() if getattr(row, k) != v}
     for k, v in changed.items():
         setattr(row, k, v)
