@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from archive import fulltext
 from archive.query.search import (Filters, QueryError, build_search, facets, parse_query, results, search, walks_dates,
-                                  walks_to_window)
+                                  window_route)
 from archive.storage.db import open_archive, sessions
 from archive.storage.models import Speech, search_text_of
 from cleaners.chars import fold, to_simplified
@@ -76,6 +76,25 @@ def test_index_finds_exactly_what_a_scan_finds(session: Session) -> None:
         assert set(session.scalars(index.candidates(query.groups))) >= scan(session, q), q
         checked += 1
     assert checked >= 50
+
+
+def test_index_asked_for_newer_speeches_gives_its_candidates_above_that_id(session: Session) -> None:
+    """PostgreSQL tells them by thousands of ids in the index and by the id itself: both edges hold."""
+    ids = [50, 998, 999, 1000, 1001, 1999, 2000, 2001, 3500, 7000]
+    stored = [put_speech(session, n, doc.text, False) for n, doc in enumerate(labelled_set()[:len(ids)])]
+    for sid, speech in zip(ids, stored, strict=True):  # a copy of each under the chosen id
+        session.add(Speech(id=sid, index_in_page=1, **{c: getattr(speech, c) for c in (
+            "capture_id", "source_id", "site", "url", "title", "text", "paragraphs", "script", "cleaner_version",
+            "search_text", "text_hash", "captured_at")}))
+    session.commit()
+    index = fulltext.index_for(session.get_bind().dialect.name)
+    for q in ("的", "县", "驻村", "干部 OR 例会", "基层组织", "党 建"):
+        groups = parse_query(q).groups
+        every = set(session.scalars(index.candidates(groups)))
+        assert every & set(ids), q
+        for newer_than in (0, 998, 999, 1000, 1500, 1999, 2000, 6999, 7000):
+            assert set(session.scalars(index.candidates(groups, newer_than))) == {i for i in every if i > newer_than}, \
+                (q, newer_than)
 
 
 def test_index_holds_the_characters_its_own_formats_give_meaning_to(session: Session) -> None:
@@ -278,19 +297,29 @@ def test_the_relevance_window_found_by_walking_is_the_index_window(session: Sess
     dialect = session.get_bind().dialect.name
     monkeypatch.setenv("SPEECH_ARCHIVE_SEARCH_RANK_WINDOW", "9")  # a window smaller than most queries' matches
 
-    def page(q: str, walk: bool, filters: Filters | None = None, offset: int = 0) -> list[int]:
-        stmt = build_search(parse_query(q), dialect, filters, limit=5, offset=offset, walk=walk)
+    def page(q: str, walk: bool, filters: Filters | None = None, offset: int = 0, newer_than: int | None = None) -> list[int]:
+        stmt = build_search(parse_query(q), dialect, filters, limit=5, offset=offset, walk=walk, newer_than=newer_than)
         return [s.id for s in session.scalars(stmt)]
 
+    newest = max(session.scalars(select(Speech.id)))
     for q in queries(texts):
         for filters in (None, Filters(site="site1")):
             for offset in (0, 5):
                 assert page(q, True, filters, offset) == page(q, False, filters, offset), (q, filters, offset)
+        # asking the index first for the newest matches: enough of them, or too few and then all
+        for newer_than in (0, newest - 40, newest - 12, newest - 1, newest):
+            assert page(q, False, newer_than=newer_than) == page(q, False), (q, newer_than)
     # the walk is taken where most of the newest speeches hold the query, and only where the
     # engine ranks on the text (SQLite's index ranks with bm25, so it never walks)
     assert len(scan(session, "的")) == len(texts) > 2 * len(scan(session, "急躁情绪"))  # the archive is newer than 200
-    assert walks_to_window(session, parse_query("的")) == (dialect == "postgresql")
-    assert not walks_to_window(session, parse_query("急躁情绪"))
+    assert window_route(session, parse_query("的")) == (dialect == "postgresql", None)
+    assert window_route(session, parse_query("急躁情绪")) == (False, None)  # its candidates need a text test
+    monkeypatch.setattr("archive.query.search.DENSE", 1.01)  # never walk: ask the index for the newest matches first
+    held = len(scan(session, "县"))
+    reach = 9 * len(texts) * 2 // held  # two windows back, at the share of the newest that hold it
+    assert 0 < reach < newest
+    assert window_route(session, parse_query("县")) == (False, newest - reach if dialect == "postgresql" else None)
+    assert window_route(session, parse_query("县"), Filters(site="site1")) == (False, None)  # filtered: the index alone can't tell
 
 
 def test_a_common_query_absent_from_the_newest_speeches_is_still_found_in_date_order(

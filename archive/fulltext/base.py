@@ -71,9 +71,10 @@ class Index(Protocol):
     def matching(self, groups: list[list[str]], excluded: list[str]) -> Matching:
         """The speeches holding a term of every group and none of ``excluded`` (folded terms)."""
 
-    def candidates(self, groups: list[list[str]]) -> Select:
+    def candidates(self, groups: list[list[str]], newer_than: int | None = None) -> Select:
         """Ids (column ``id``) of every speech holding a term of each group, and perhaps of some
-        that do not (a test on the text tells them apart): what the index alone can say."""
+        that do not (a test on the text tells them apart): what the index alone can say. With
+        ``newer_than``, only ids above it, read without the older ones'."""
 
     def ids(self, groups: list[list[str]], excluded: list[str]) -> Select:
         """Their ids alone, read from the index where it can give them (counts, trends, exports)."""

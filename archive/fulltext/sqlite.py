@@ -88,9 +88,11 @@ class SqliteIndex:
                 .where(FTS.c.speech_grams.op("MATCH")(match_expression(groups, excluded))))
         return Matching(stmt, FTS.c.rank, FTS.c.rowid.desc())  # rank: FTS5's bm25, negative
 
-    def candidates(self, groups: list[list[str]]) -> Select:
-        """Exactly the matches: FTS5 phrases are substrings."""
-        return select(FTS.c.rowid.label("id")).where(FTS.c.speech_grams.op("MATCH")(match_expression(groups, [])))
+    def candidates(self, groups: list[list[str]], newer_than: int | None = None) -> Select:
+        """Exactly the matches: FTS5 phrases are substrings; FTS5 seeks past rowids at or below
+        ``newer_than``."""
+        stmt = select(FTS.c.rowid.label("id")).where(FTS.c.speech_grams.op("MATCH")(match_expression(groups, [])))
+        return stmt if newer_than is None else stmt.where(FTS.c.rowid > newer_than)
 
     def ids(self, groups: list[list[str]], excluded: list[str]) -> Select:
         """The index's rowids are the speech ids: no speech row is read."""

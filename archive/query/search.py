@@ -26,7 +26,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import Float, Select, String, and_, case, cast, false, func, literal, not_, or_, select, true
+from sqlalchemy import Float, Select, String, and_, case, cast, false, func, literal, not_, or_, select, true, union_all
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.selectable import Subquery
@@ -179,6 +179,7 @@ def rank_window() -> int:
 
 WALK_ROWS = 5000  # speeches a walk down the date index may read (see walks_dates)
 PROBE_ROWS, DENSE = 200, 0.5  # a query held by half the newest 200 speeches walks to its relevance window
+REACH = 2  # how far back, in windows at the newest speeches' share, the index is asked first (window_route)
 
 
 def _by_date(speech: type[Speech] = Speech) -> tuple[ColumnElement, ColumnElement]:
@@ -193,9 +194,13 @@ def _read_once(speech: type[Speech] = Speech) -> ColumnElement[str]:
     return (speech.search_text + "").label("t")
 
 
-def _holds(query: Query, text: ColumnElement[str], speech: type[Speech] = Speech) -> ColumnElement[bool]:
-    """The query as plain substring tests on a folded text: what the index answers, row by row."""
-    wanted = and_(true(), *[or_(*[holds(text, t) for t in g]) for g in query.groups], *_in_fields(query, speech))
+def _holds(query: Query, text: ColumnElement[str], speech: type[Speech] = Speech,
+           words_held: bool = False) -> ColumnElement[bool]:
+    """The query as plain substring tests on a folded text: what the index answers, row by row.
+    ``words_held``: the rows are known to hold the words (exact candidates of the index), so only
+    field terms and exclusions are tested — each test is a scan of the text."""
+    words = [] if words_held else [or_(*[holds(text, t) for t in g]) for g in query.groups]
+    wanted = and_(true(), *words, *_in_fields(query, speech))
     return and_(wanted, not_(or_(*[holds(text, t) for t in query.excluded]))) if query.excluded else wanted
 
 
@@ -213,25 +218,55 @@ def walks_dates(session: Session, query: Query, filters: Filters | None = None, 
                 offset: int = 0) -> bool:
     """Whether a page in date order is found faster by walking speeches newest first (the date
     index) and testing each, than by sorting every match. It is when matches are common enough
-    that the walk meets the page within half of ``WALK_ROWS`` speeches, while sorting would read
-    every match (tens of thousands for one character); deeper pages need commoner queries."""
-    speeches = session.scalar(select(func.max(Speech.id))) or 0
-    enough = (offset + limit) * speeches // (WALK_ROWS // 2)
-    probe = apply_filters(matching_ids(query, fulltext.ready(session)), filters or Filters()).limit(enough + 1)
-    return session.scalar(select(func.count()).select_from(probe.subquery())) > enough
+    that the walk should meet the page within half of ``WALK_ROWS`` speeches, while sorting would
+    read every match (tens of thousands for one character); deeper pages need commoner queries.
 
-
-def walks_to_window(session: Session, query: Query, filters: Filters | None = None) -> bool:
-    """Whether the relevance window (the newest ``rank_window()`` matches) is found faster by walking
-    speeches newest first and testing each than through the index, for an engine that ranks on
-    the text: when at least ``DENSE`` of the newest ``PROBE_ROWS`` speeches hold the query. The
-    index reads every match's id (~40 ms for 100,000 on PostgreSQL); the walk, about
-    ``rank_window() / DENSE`` texts."""
-    if _matching(query, fulltext.ready(session)).rank is not None:
-        return False
-    probe = _newest(filters or Filters(), (Speech.id.desc(),), PROBE_ROWS)
+    Where the engine walks by itself, unbounded (SQLite), the matches are counted, up to what the
+    page needs (cheap in FTS5): a walk for a rare word would read every text. Elsewhere the walk is
+    bounded and one that comes up short is not taken (``results``), so the newest ``PROBE_ROWS``
+    speeches by date are sampled instead: counting a common character's matches read all its ids
+    (65 ms at 100,000 speeches on PostgreSQL), the sample 200 texts (2 ms)."""
+    filters = filters or Filters()
+    dialect = fulltext.ready(session)
+    if fulltext.index_for(dialect).walks_dates_itself:
+        speeches = session.scalar(select(func.max(Speech.id))) or 0
+        enough = (offset + limit) * speeches // (WALK_ROWS // 2)
+        probe = apply_filters(matching_ids(query, dialect), filters).limit(enough + 1)
+        return session.scalar(select(func.count()).select_from(probe.subquery())) > enough
+    probe = _newest(filters, _by_date(), PROBE_ROWS)
     scanned, held = session.execute(select(func.count(), func.count().filter(_holds(query, probe.c.t, probe.c)))).one()
-    return scanned > 0 and held >= DENSE * scanned
+    return held * (WALK_ROWS // 2) > (offset + limit) * scanned
+
+
+def window_route(session: Session, query: Query, filters: Filters | None = None) -> tuple[bool, int | None]:
+    """How the relevance window (the newest ``rank_window()`` matches) is found, for an engine that
+    ranks on the text: ``(walk, newer_than)``, from one look at the newest ``PROBE_ROWS`` speeches.
+
+    Walk (speeches newest first, each tested) when at least ``DENSE`` of them hold the query: the
+    index reads every match's id (~40 ms for 100,000 on PostgreSQL), the walk about
+    ``rank_window() / DENSE`` texts. Otherwise, where the index's candidates are the matches, ask it
+    first for those newer than ``newer_than``: ids back from the newest as far as ``REACH`` times
+    the window at the share they showed (PostgreSQL: a common character's 45,000 ids cost 15 ms to
+    read and sort, those of its newest 8,000 speeches 2)."""
+    dialect = fulltext.ready(session)
+    if _matching(query, dialect).rank is not None:
+        return False, None
+    filters = filters or Filters()
+    probe = _newest(filters, (Speech.id.desc(),), PROBE_ROWS)
+    scanned, held, newest = session.execute(select(func.count(), func.count().filter(_holds(query, probe.c.t, probe.c)),
+                                                   func.max(probe.c.id))).one()
+    if scanned and held >= DENSE * scanned:
+        return True, None
+    if not held or not _narrowable(query, filters, fulltext.index_for(dialect)):
+        return False, None
+    reach = rank_window() * scanned * REACH // held
+    return False, (newest - reach if newest > reach else None)
+
+
+def _narrowable(query: Query, filters: Filters, index: fulltext.Index) -> bool:
+    """Whether the index's newest candidates are the newest matches: no filter, field term or
+    exclusion to pass, and no text test to tell matches from candidates."""
+    return not (query.excluded or query.fields or filters != Filters() or index.rechecks(query.groups, []))
 
 
 def _walk(query: Query, dialect: str, filters: Filters, limit: int, offset: int) -> Select:
@@ -248,30 +283,39 @@ def _walk(query: Query, dialect: str, filters: Filters, limit: int, offset: int)
     return select(Speech).join(page, page.c.id == Speech.id).order_by(*_by_date())
 
 
-def _window(query: Query, dialect: str, filters: Filters, walk: bool) -> Select:
+def _window(query: Query, dialect: str, filters: Filters, walk: bool, newer_than: int | None = None) -> Select:
     """The relevance window, for an engine that ranks on the text: the newest ``rank_window()``
     matches (id, speech date, text read once as ``t``, title length as ``tl``), found through the
-    index or by a walk newest first; the same speeches either way."""
+    index or by a walk newest first; the same speeches either way. ``newer_than`` (see
+    ``window_route``): the index's matches newer than it, if they fill the window, else all."""
     if walk:
         walked = _newest(filters, (Speech.id.desc(),))
         return (select(walked.c.id, walked.c.speech_date, walked.c.t, func.length(walked.c.title).label("tl"))
                 .where(_holds(query, walked.c.t, walked.c)).order_by(walked.c.id.desc()).limit(rank_window()))
     # the index's candidates newest first, each read (a lateral subquery: one lookup per candidate,
     # however many the planner guesses) and tested on its text, until the window is full
-    candidates = fulltext.index_for(dialect).candidates(query.groups).subquery("candidates")
+    index = fulltext.index_for(dialect)
+    candidates = index.candidates(query.groups).subquery("candidates")
+    if newer_than is not None and _narrowable(query, filters, index):
+        recent = index.candidates(query.groups, newer_than).cte("recent").prefix_with("MATERIALIZED")
+        enough = select(func.count()).select_from(recent).scalar_subquery() >= rank_window()
+        candidates = union_all(select(list(recent.c)[0].label("id")).where(enough),
+                               select(list(candidates.c)[0].label("id")).where(not_(enough))).subquery("candidates")
     newest = select(candidates.c.id).order_by(candidates.c.id.desc()).subquery("newest_candidates")
     row = apply_filters(select(*_WALKED, _read_once()).where(Speech.id == newest.c.id), filters).offset(0).lateral("row")
+    words_held = not index.rechecks(query.groups, [])  # the candidates hold the words: no text test for them
     return (select(row.c.id, row.c.speech_date, row.c.t, func.length(row.c.title).label("tl"))
-            .select_from(newest).join(row, true()).where(_holds(query, row.c.t, row.c))
+            .select_from(newest).join(row, true()).where(_holds(query, row.c.t, row.c, words_held))
             .order_by(newest.c.id.desc()).limit(rank_window()))
 
 
 def build_search(query: Query, dialect: str, filters: Filters | None = None, order: str = "relevance",
-                 limit: int = 20, offset: int = 0, walk: bool = False) -> Select:
+                 limit: int = 20, offset: int = 0, walk: bool = False, newer_than: int | None = None) -> Select:
     """The page of results; in relevance order, the best of the newest ``rank_window()`` matches;
     in date order, from the index's matches or (``walk``) from a walk down the date index. In
     relevance order ``walk`` finds the window by walking newest first, where the engine ranks on
-    the text (the same page)."""
+    the text, and ``newer_than`` asks the index first for the newest matches (``window_route``):
+    the same page either way."""
     if order not in ORDERS:
         raise QueryError(f"unknown order {order!r}; choose one of {', '.join(ORDERS)}")
     filters = filters or Filters()
@@ -287,7 +331,7 @@ def build_search(query: Query, dialect: str, filters: Filters | None = None, ord
                   .with_only_columns(Speech.id, Speech.speech_date, in_title.label("in_title"), matching.rank.label("rank"))
                   .order_by(matching.newest_first).limit(rank_window()).subquery("ranked"))
     else:
-        window = _window(query, dialect, filters, walk).subquery("window")
+        window = _window(query, dialect, filters, walk, newer_than).subquery("window")
         ranked = select(window.c.id, window.c.speech_date, _in_title(query, window.c.t, window.c.tl).label("in_title"),
                         _coverage(query, window.c.t).label("rank")).subquery("ranked")
     # the page is cut from the window's narrow rows; only its own speeches are read whole
@@ -415,8 +459,8 @@ def results(session: Session, query: Query, filters: Filters | None = None, orde
         page = list(session.scalars(build_search(query, dialect, filters, order, limit, offset, walk=True)))
         if len(page) == limit or fulltext.index_for(dialect).walks_dates_itself:  # a bounded walk that came up short proves nothing
             return page
-    walk = order == "relevance" and walks_to_window(session, query, filters)
-    return list(session.scalars(build_search(query, dialect, filters, order, limit, offset, walk=walk)))
+    walk, newer_than = window_route(session, query, filters) if order == "relevance" else (False, None)
+    return list(session.scalars(build_search(query, dialect, filters, order, limit, offset, walk, newer_than)))
 
 
 def search(session: Session, text: str, filters: Filters | None = None, limit: int = 20, offset: int = 0,
