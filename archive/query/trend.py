@@ -20,7 +20,7 @@ import io
 import re
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, Integer, cast, func, literal, select
+from sqlalchemy import ColumnElement, Integer, cast, func, select
 from sqlalchemy.orm import Session
 
 from archive import fulltext
@@ -82,29 +82,37 @@ def trend(session: Session, terms: list[str], by: str = "year", per: str = "spee
     dialect = fulltext.ready(session)
     period = func.substr(Speech.speech_date, 1, BY[by]).label("period")
     shape = _PERIOD[by]
-    totals: dict[str, tuple[int, int]] = {}
-    # characters only when asked: summing every text's length reads every text (seconds at 100k)
-    chars = func.sum(func.length(Speech.search_text)) if per == "10k-chars" else literal(0)
-    undated = 0  # one pass over the speeches counts both: the dated by period, and the rest
-    for p, n, held in session.execute(apply_filters(select(period, func.count(), chars), filters).group_by(period)):
+    # one pass over the speeches counts the period's speeches and each term's, whose ids the index
+    # gives once (a hashed IN): a statement a term, each joining its ids to every speech's period,
+    # took 250 ms for two common characters at 100,000 speeches on PostgreSQL
+    columns = [period, func.count()]
+    if per == "10k-chars":  # characters only when asked: summing every text's length reads every text
+        columns.append(func.sum(func.length(Speech.search_text)))
+    for query in queries.values():
+        using = Speech.id.in_(index_ids(query, dialect))
+        columns.append(func.count().filter(using))
+        if per == "10k-chars":
+            columns.append(func.sum(_occurrences(query.terms)).filter(using))
+    width = 2 if per == "10k-chars" else 1  # numbers per period: speeches (and characters)
+    found: dict[str, tuple] = {}
+    undated = 0  # the dated by period, and the rest
+    for p, *numbers in session.execute(apply_filters(select(*columns), filters).group_by(period)):
         if p is None or len(p) < BY[by]:
-            undated += n
+            undated += numbers[0]
         elif shape.fullmatch(p):
-            totals[p] = (n, held or 0)
-    periods = _periods(min(totals), max(totals), by) if totals else []
+            found[p] = tuple(n or 0 for n in numbers)
+    periods = _periods(min(found), max(found), by) if found else []
+    totals = {p: found[p][:width] for p in found}
     matches: dict[str, list[int]] = {}
     values: dict[str, list[float | None]] = {}
-    for term, query in queries.items():
-        columns = [period, func.count()] + ([func.sum(_occurrences(query.terms))] if per == "10k-chars" else [])
-        counted = fulltext.index_for(dialect).narrow(select(*columns).where(_dated(by)), index_ids(query, dialect))
-        stmt = apply_filters(counted, filters).group_by(period)
-        found = {row[0]: row[1:] for row in session.execute(stmt)}
-        matches[term] = [found.get(p, (0,))[0] for p in periods]
-        values[term] = [_value(per, found.get(p), totals.get(p)) for p in periods]
-    return Trend(terms, by, per, periods, [totals.get(p, (0, 0))[0] for p in periods], matches, values, undated)
+    for k, term in enumerate(queries):  # the columns' order; a term given twice is counted once
+        mine = {p: found[p][width + k * width: width + (k + 1) * width] for p in found}
+        matches[term] = [mine.get(p, (0,))[0] for p in periods]
+        values[term] = [_value(per, mine.get(p), totals.get(p)) for p in periods]
+    return Trend(terms, by, per, periods, [totals.get(p, (0,))[0] for p in periods], matches, values, undated)
 
 
-def _value(per: str, found: tuple | None, total: tuple[int, int] | None) -> float | None:
+def _value(per: str, found: tuple | None, total: tuple | None) -> float | None:
     if not total or not total[0]:
         return None
     if per == "count":
