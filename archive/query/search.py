@@ -246,8 +246,8 @@ def window_route(session: Session, query: Query, filters: Filters | None = None)
     index reads every match's id (~40 ms for 100,000 on PostgreSQL), the walk about
     ``rank_window() / DENSE`` texts. Otherwise, where the index's candidates are the matches, ask it
     first for those newer than ``newer_than``: ids back from the newest as far as ``REACH`` times
-    the window at the share they showed (PostgreSQL: a common character's 45,000 ids cost 15 ms to
-    read and sort, those of its newest 8,000 speeches 2)."""
+    the window at the share they showed (PostgreSQL, a character in 45,000 of 100,000 speeches:
+    its page's statement 36 → 26 ms, its ids read and sorted 15 → 5 ms under EXPLAIN ANALYZE)."""
     dialect = fulltext.ready(session)
     if _matching(query, dialect).rank is not None:
         return False, None

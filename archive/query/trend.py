@@ -44,10 +44,6 @@ class Trend:
     undated: int  # speeches left out for want of a speech date
 
 
-def _dated(by: str) -> ColumnElement[bool]:
-    return func.coalesce(func.length(Speech.speech_date), 0) >= BY[by]
-
-
 def _periods(first: str, last: str, by: str) -> list[str]:
     """Every period from ``first`` to ``last``, so a chart's gaps are years, not missing points."""
     if by == "year":
