@@ -5,6 +5,8 @@ from __future__ import annotations
 import ast
 import csv
 import json
+import subprocess
+import sys
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -19,7 +21,7 @@ from archive.dedup import grouping
 from archive.export.write import FIELDS, export
 from archive.query.search import Filters, QueryError, parse_query, search
 from archive.storage import store
-from archive.storage.db import open_archive, sessions
+from archive.storage.db import head_revision, open_archive, sessions
 from archive.storage.models import Blob, Capture, DupGroup, Shingle, Speech
 from cleaners import SiteRules, clean_page
 from cleaners.chars import fold, to_traditional
@@ -344,6 +346,25 @@ def test_the_head_read_from_the_migration_files_is_alembics(session: Session) ->
         assert "ix_captures_source_body" in {i["name"] for i in inspect(conn).get_indexes("captures")}
         assert "compilation" in {c["name"] for c in inspect(conn).get_columns("speeches")}
         assert "ix_speeches_facets" in {i["name"] for i in inspect(conn).get_indexes("speeches")}
+    engine.dispose()
+
+
+def test_processes_opening_a_new_sqlite_archive_together_all_find_it_migrated(tmp_path: Path) -> None:
+    """A crawl's processes and a reader opening a new archive at the same moment: each waits for
+    the first to migrate. A reader's migration began deferred and read the empty schema while
+    another process migrated: it then failed to create a table that already existed."""
+    url = f"sqlite:///{tmp_path / 'a.sqlite3'}"
+    code = ("import sys, time; from archive.storage.db import open_archive; "
+            "time.sleep(max(0, float(sys.argv[2]) - time.time())); "
+            "open_archive(sys.argv[1], writer=sys.argv[3] == 'w').dispose()")
+    start = time.time() + 4  # every process imported and waiting, then all open at once
+    procs = [subprocess.Popen([sys.executable, "-c", code, url, str(start), kind], stderr=subprocess.PIPE, text=True,
+                              cwd=Path(__file__).resolve().parent.parent) for kind in "rrwrrw"]
+    errors = [p.communicate(timeout=120)[1] for p in procs]
+    assert [p.returncode for p in procs] == [0] * len(procs), errors
+    engine = open_archive(url, migrate=False)
+    with engine.connect() as conn:
+        assert conn.scalar(text("SELECT version_num FROM alembic_version")) == head_revision()
     engine.dispose()
 
 

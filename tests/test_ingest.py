@@ -11,6 +11,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
 from sqlalchemy import select, text
 
 from archive import ingest
@@ -244,7 +245,9 @@ def test_ctrl_c_reaches_every_process_of_a_crawl_and_the_writer_still_writes_wha
         engine = open_archive(db_url)
         deadline = time.monotonic() + 60
         while _count(engine, "speeches") < 3:
-            assert proc.poll() is None and time.monotonic() < deadline, "the crawl archived nothing"
+            if proc.poll() is not None or time.monotonic() > deadline:
+                proc.kill()
+                pytest.fail(f"the crawl archived nothing (exit {proc.poll()}): {proc.communicate()[1][-2000:]}")
             time.sleep(0.2)
         os.killpg(proc.pid, signal.SIGINT)
         _, err = proc.communicate(timeout=90)

@@ -123,6 +123,21 @@ def _refold_if_cleared(conn: Connection) -> None:
         fulltext.refold(conn)
 
 
+def _migrate(engine: Engine, url: str) -> None:
+    """Bring the schema up to the head, one process at a time: processes opening a new archive
+    together (a crawl's own, a scheduler's) wait for the first to migrate, then find it done —
+    PostgreSQL behind an advisory lock, SQLite behind its write lock, which ``engine`` must take as
+    its transactions begin (``_begin_immediate``)."""
+    with engine.connect() as conn, _foreign_keys_off(conn), conn.begin():
+        if conn.dialect.name == "postgresql":
+            conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
+        if not _at_head(conn):  # asked again under the lock: another process may have just migrated
+            _upgrade(conn, url)
+            _refold_if_cleared(conn)
+            _regroup_if_ungrouped(conn)
+            _check_foreign_keys(conn)
+
+
 def open_archive(url: str | None = None, migrate: bool = True, writer: bool = False) -> Engine:
     """Engine for the archive at ``url`` (default: the ``db`` setting), schema brought up to date.
 
@@ -152,23 +167,26 @@ def open_archive(url: str | None = None, migrate: bool = True, writer: bool = Fa
         engine = create_engine(url, **kwargs)
     except (NoSuchModuleError, ImportError) as exc:
         raise ArchiveError(f"not a database URL we can use: {url!r} ({exc})") from exc
-    if parsed.get_backend_name() == "sqlite":
+    sqlite = parsed.get_backend_name() == "sqlite"
+    if sqlite:
         event.listen(engine, "connect", _sqlite_pragmas)
         if writer:
             _begin_immediate(engine)
     try:
-        if migrate:
-            with engine.connect() as conn, _foreign_keys_off(conn), conn.begin():
-                if not _at_head(conn):
-                    if parsed.get_backend_name() == "postgresql":
-                        # workers starting together on a new server: one migrates, the others wait, then find it done
-                        conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
-                    _upgrade(conn, url)
-                    _refold_if_cleared(conn)
-                    _regroup_if_ungrouped(conn)
-                    _check_foreign_keys(conn)
-        else:
-            engine.connect().close()
+        with engine.connect() as conn:
+            behind = migrate and not _at_head(conn)
+        if behind and sqlite and not writer and parsed.database not in (None, "", ":memory:"):
+            # a reader's transactions begin deferred: one read the old schema while another process
+            # migrated, then failed to create what that process had created ("already exists")
+            migrator = create_engine(url, **kwargs)
+            event.listen(migrator, "connect", _sqlite_pragmas)
+            _begin_immediate(migrator)
+            try:
+                _migrate(migrator, url)
+            finally:
+                migrator.dispose()
+        elif behind:
+            _migrate(engine, url)
     except OperationalError as exc:
         raise ArchiveError(f"cannot open archive {parsed.render_as_string(hide_password=True)}: "
                            f"{exc.orig}") from exc
