@@ -290,9 +290,10 @@ def _window(query: Query, dialect: str, filters: Filters, walk: bool, newer_than
     ``window_route``): the index's matches newer than it, if they fill the window, else all."""
     if walk:
         walked = _newest(filters, (Speech.id.desc(),))
-        if len(query.terms) == 1 and not (query.fields or query.excluded):
-            # one word: its coverage, which the rank needs, is also the test (covered > 0): one scan
-            # of each walked text, not two (computed once, in a subquery kept apart by OFFSET)
+        if len(query.groups) == 1 and not (query.fields or query.excluded):
+            # one word, or words joined by OR: their coverage, which the rank needs, is also the test
+            # (covered > 0): one scan of each walked text, not two (computed once, in a subquery kept
+            # apart by OFFSET)
             scored = (select(*walked.c, _covered(query, walked.c.t).label("covered")).order_by(walked.c.id.desc())
                       .offset(0).subquery("scored"))
             return (select(scored.c.id, scored.c.speech_date, scored.c.t, func.length(scored.c.title).label("tl"),
