@@ -314,12 +314,17 @@ def test_the_relevance_window_found_by_walking_is_the_index_window(session: Sess
     assert len(scan(session, "的")) == len(texts) > 2 * len(scan(session, "急躁情绪"))  # the archive is newer than 200
     assert window_route(session, parse_query("的")) == (dialect == "postgresql", None)
     assert window_route(session, parse_query("急躁情绪")) == (False, None)  # its candidates need a text test
-    monkeypatch.setattr("archive.query.search.DENSE", 1.01)  # never walk: ask the index for the newest matches first
+    # where the index gives the newest matches alone, it is asked first unless nearly all hold the query
+    monkeypatch.setattr("archive.query.search.DENSE_NARROWED", 1.01)
     held = len(scan(session, "县"))
     reach = 9 * len(texts) * 2 // held  # two windows back, at the share of the newest that hold it
     assert 0 < reach < newest
     assert window_route(session, parse_query("县")) == (False, newest - reach if dialect == "postgresql" else None)
+    monkeypatch.setattr("archive.query.search.DENSE", 1.01)  # elsewhere, never walk
     assert window_route(session, parse_query("县"), Filters(site="site1")) == (False, None)  # filtered: the index alone can't tell
+    monkeypatch.setattr("archive.query.search.DENSE", 0.0)  # elsewhere, always walk
+    assert window_route(session, parse_query("县"), Filters(site="site1")) == (dialect == "postgresql", None)
+    assert window_route(session, parse_query("县"))[0] is False
 
 
 def test_a_common_query_absent_from_the_newest_speeches_is_still_found_in_date_order(

@@ -111,7 +111,6 @@ class PostgresIndex:
             return self.candidates(groups)
         return self.matching(groups, excluded).stmt.with_only_columns(Speech.id)
 
-
     def rechecks(self, groups: list[list[str]], excluded: list[str]) -> bool:
         return any(len(t) > 2 for t in (*(t for g in groups for t in g), *excluded))
 

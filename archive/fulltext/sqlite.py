@@ -98,7 +98,6 @@ class SqliteIndex:
         """The index's rowids are the speech ids: no speech row is read."""
         return select(FTS.c.rowid).where(FTS.c.speech_grams.op("MATCH")(match_expression(groups, excluded)))
 
-
     def rechecks(self, groups: list[list[str]], excluded: list[str]) -> bool:
         return False  # FTS5 phrases are the matches
 
