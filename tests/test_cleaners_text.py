@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from cleaners import text as T
-from cleaners.chars import fold, normalise_text, script_of
+from cleaners.chars import _changed_by, _opencc, fold, normalise_text, script_of
 from cleaners.types import Gap
 
 SPEECH = "我们要认真贯彻落实县委的决策部署,扎实推进农村基层组织建设。"
@@ -238,6 +238,16 @@ def test_fold_keeps_length_and_maps_scripts_and_widths() -> None:
 def test_script_detection() -> None:
     assert script_of("農村基層組織建設動員會的講話") == "traditional"
     assert script_of("农村基层组织建设动员会的讲话") == "simplified"
+
+
+def test_the_characters_a_converter_changes_are_listed_alike_in_one_call_or_one_at_a_time() -> None:
+    class JoiningLines:  # converts as t2s does, but a text's lines come back as one: one call can't be read
+        def convert(self, text: str) -> str:
+            return _opencc("t2s").convert(text).replace("\n", "")
+
+    listed = _changed_by(_opencc("t2s")).pattern
+    assert listed == _changed_by(JoiningLines()).pattern
+    assert "農" in listed and "农" not in listed and 4000 < len(listed) < 5000
 
 
 def test_placeholders_are_kept() -> None:

@@ -13,7 +13,7 @@ import zlib
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import Row, select
+from sqlalchemy import Row, bindparam, select
 from sqlalchemy.orm import Session
 
 from archive.storage.bulk import insert_new
@@ -156,6 +156,9 @@ class Saved:
     orphaned: set[int] = field(default_factory=set)  # groups that lost a member: to choose their canonical again
 
 
+_OF_CAPTURE = select(Speech).where(Speech.capture_id == bindparam("capture"))  # built once: reclean asks it of every page
+
+
 def save_speeches(session: Session, capture: Capture, result: CleanResult, site: str, fresh: bool = False) -> Saved:
     """Write the speeches of a cleaned page, updating those already stored for this capture
     (none, when it is ``fresh``: never cleaned before).
@@ -167,8 +170,7 @@ def save_speeches(session: Session, capture: Capture, result: CleanResult, site:
     saved = Saved(outcome)
     _update(capture, {"note": f"not_prose: {'; '.join(result.rejected)}"[:300]
                       if result.rejected and not result.speeches else None})
-    existing = {} if fresh else {s.index_in_page: s for s in
-                                 session.scalars(select(Speech).where(Speech.capture_id == capture.id))}
+    existing = {} if fresh else {s.index_in_page: s for s in session.scalars(_OF_CAPTURE, {"capture": capture.id})}
     pieces = [existing.pop(i) for i in list(existing) if i < 0]  # cut from a compilation by its copies:
     for piece in pieces:                                           # cut anew (by grouping) if it still is one
         _drop(session, piece, saved)
@@ -182,13 +184,16 @@ def save_speeches(session: Session, capture: Capture, result: CleanResult, site:
             region=result.region, outline=sp.meta.outline, truncated=sp.truncated, stated_length=sp.stated_length,
             gaps=sp.gaps, mojibake=sp.mojibake, needs_review=result.needs_review, script=sp.script,
             cleaner_version=result.cleaner_version, removals=removals if sp.index == 0 else [],
-            search_text=search_text_of(sp.title, sp.text, sp.meta.speaker), captured_at=capture.fetched_at)
+            captured_at=capture.fetched_at)
         row = existing.pop(sp.index, None)
         before = earlier.get(sp.index)
         if row is None and before is not None and (before.title, before.text) == (sp.title, sp.text):
             outcome.unchanged += 1
             continue
         grouped = False
+        if row is None or (row.title, row.text, row.speaker) != (sp.title, sp.text, sp.meta.speaker):
+            # folded from these three alone (every writer keeps it so): a stored speech's stands while they do
+            fields["search_text"] = search_text_of(sp.title, sp.text, sp.meta.speaker)
         if row is None:
             row = Speech(capture_id=capture.id, index_in_page=sp.index, text_hash="",
                          previous_id=before.id if before is not None else None, **fields)
