@@ -23,16 +23,22 @@ def one_of(column: ColumnElement, name: str, dialect: str) -> ColumnElement[bool
 
 
 def insert_many(conn: Connection, table: Table, rows: list[dict]) -> None:
-    """Insert ``rows`` (dicts with the same keys) in bulk: by COPY on PostgreSQL, where a speech's
-    300 postings take 2.3 ms against 6.7 by executemany; by executemany elsewhere."""
+    """Insert ``rows`` (dicts with the same keys, plain values) in bulk: by COPY on PostgreSQL,
+    where a speech's 300 postings take 2.3 ms against 6.7 by executemany; by the driver's own
+    executemany on SQLite, where SQLAlchemy's building each row's parameters made the same insert
+    take 1.4–1.5 ms against 0.8–0.9; by SQLAlchemy's executemany elsewhere."""
     if not rows:
         return
+    columns = list(rows[0])
     if conn.dialect.name == "postgresql" and conn.dialect.driver == "psycopg":
-        columns = list(rows[0])
         with conn.connection.dbapi_connection.cursor().copy(
                 f"COPY {table.name} ({', '.join(columns)}) FROM STDIN") as copy:
             for row in rows:
                 copy.write_row([row[c] for c in columns])
+        return
+    if conn.dialect.name == "sqlite":
+        conn.exec_driver_sql(f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
+                             [tuple(row[c] for c in columns) for row in rows])
         return
     conn.execute(table.insert(), rows)
 
