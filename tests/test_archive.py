@@ -22,7 +22,7 @@ from archive.export.write import FIELDS, export
 from archive.query.search import Filters, QueryError, parse_query, search
 from archive.storage import store
 from archive.storage.db import head_revision, open_archive, sessions
-from archive.storage.models import Blob, Capture, DupGroup, Shingle, Speech
+from archive.storage.models import Blob, Capture, DupGroup, Shingle, Speech, search_text_of
 from cleaners import SiteRules, clean_page
 from cleaners.chars import fold, to_traditional
 from crawler.encoding import decode_html
@@ -123,6 +123,20 @@ def test_reclean_updates_speeches_in_place(session: Session) -> None:
     [again] = session.scalars(select(Speech)).all()
     assert again.id == s.id and again.text == "\n".join(PARAS) and done.outcome.changed == 1
     assert again.capture.cleaned_at is not None
+
+
+def test_reclean_folds_a_speech_again_where_its_speaker_alone_changed(session: Session) -> None:
+    """A stored speech's search text is folded again only where its title, text or speaker changed."""
+    [s] = archive_html(session, "http://a.cn/4.html",
+                       html_page("在全县驻村工作会议上的讲话", ["刘 敏 坚", "(2007年1月16日)", *PARAS]))
+    s.speaker, s.search_text = None, search_text_of(s.title, s.text)  # as a cleaner that found no speaker left it
+    session.commit()
+    assert search(session, "刘敏坚") == []
+    reclean(session, [s.capture], "site-a")
+    session.commit()
+    [again] = session.scalars(select(Speech)).all()
+    assert again.speaker == "刘敏坚" and again.search_text == search_text_of(again.title, again.text, "刘敏坚")
+    assert [h.speech.id for h in search(session, "刘敏坚")] == [s.id]
 
 
 def test_copies_across_scripts_truncation_and_edits_form_one_group(session: Session) -> None:
