@@ -89,4 +89,4 @@ class Index(Protocol):
 
     def narrow(self, stmt: Select, ids: Select) -> Select:
         """``stmt``, a count over speeches, narrowed to those whose ids ``ids`` gives (each once),
-        the way this engine counts them fastest (facets, trends)."""
+        the way this engine counts them fastest (facets)."""

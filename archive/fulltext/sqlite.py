@@ -107,7 +107,7 @@ class SqliteIndex:
     def narrow(self, stmt: Select, ids: Select) -> Select:
         """``id + 0 IN``: SQLite then reads the counted columns from an index that covers them (the
         date index, ix_speeches_facets) instead of each matching row, whose text lies on overflow
-        pages: a trend of a word in 85,000 of 100,000 speeches 566 → 107 ms, its facets 864 → 88."""
+        pages: the facets of a word in 85,000 of 100,000 speeches 864 → 88 ms."""
         return stmt.where((Speech.id + 0).in_(ids))
 
 

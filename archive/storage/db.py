@@ -138,6 +138,17 @@ def _migrate(engine: Engine, url: str) -> None:
             _check_foreign_keys(conn)
 
 
+def _engine(url: str, kwargs: dict, sqlite: bool, immediate: bool) -> Engine:
+    """An engine on ``url``; on SQLite with the archive's pragmas, its transactions taking the
+    write lock as they begin if ``immediate``."""
+    engine = create_engine(url, **kwargs)
+    if sqlite:
+        event.listen(engine, "connect", _sqlite_pragmas)
+        if immediate:
+            _begin_immediate(engine)
+    return engine
+
+
 def open_archive(url: str | None = None, migrate: bool = True, writer: bool = False) -> Engine:
     """Engine for the archive at ``url`` (default: the ``db`` setting), schema brought up to date.
 
@@ -149,7 +160,8 @@ def open_archive(url: str | None = None, migrate: bool = True, writer: bool = Fa
         parsed = make_url(url)
     except ArgumentError as exc:
         raise ArchiveError(f"not a database URL: {url!r}") from exc
-    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+    on_disk = parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:")
+    if on_disk:
         folder = Path(parsed.database).resolve().parent
         if not folder.is_dir():
             raise ArchiveError(f"folder for the SQLite archive does not exist: {folder}")
@@ -163,24 +175,18 @@ def open_archive(url: str | None = None, migrate: bool = True, writer: bool = Fa
         # PostgreSQL's generic plan for it ignores the query's selectivity (0.3 s where the custom plan
         # takes 5 ms); a transaction-pooling PgBouncer in front of the server forbids them too.
         kwargs["connect_args"] = {"prepare_threshold": None}
+    sqlite = parsed.get_backend_name() == "sqlite"
     try:
-        engine = create_engine(url, **kwargs)
+        engine = _engine(url, kwargs, sqlite, immediate=writer)
     except (NoSuchModuleError, ImportError) as exc:
         raise ArchiveError(f"not a database URL we can use: {url!r} ({exc})") from exc
-    sqlite = parsed.get_backend_name() == "sqlite"
-    if sqlite:
-        event.listen(engine, "connect", _sqlite_pragmas)
-        if writer:
-            _begin_immediate(engine)
     try:
         with engine.connect() as conn:
             behind = migrate and not _at_head(conn)
-        if behind and sqlite and not writer and parsed.database not in (None, "", ":memory:"):
+        if behind and on_disk and not writer:
             # a reader's transactions begin deferred: one read the old schema while another process
             # migrated, then failed to create what that process had created ("already exists")
-            migrator = create_engine(url, **kwargs)
-            event.listen(migrator, "connect", _sqlite_pragmas)
-            _begin_immediate(migrator)
+            migrator = _engine(url, kwargs, sqlite, immediate=True)
             try:
                 _migrate(migrator, url)
             finally:
