@@ -30,9 +30,10 @@ class ArchiveError(RuntimeError):
 
 def _sqlite_pragmas(dbapi_conn, _record) -> None:  # noqa: ANN001 - DB-API connection
     cur = dbapi_conn.cursor()
+    # the wait first: switching a new file to WAL needs a lock that the process migrating it holds
+    cur.execute("PRAGMA busy_timeout=30000")
     cur.execute("PRAGMA journal_mode=WAL")  # readers never block the crawler's writes
     cur.execute("PRAGMA foreign_keys=ON")
-    cur.execute("PRAGMA busy_timeout=30000")
     cur.execute("PRAGMA synchronous=NORMAL")
     cur.execute(f"PRAGMA cache_size=-{CACHE_KIB}")
     cur.close()
