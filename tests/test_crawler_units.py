@@ -111,3 +111,26 @@ def test_unknown_source_lists_the_known_ones(tmp_path: Path) -> None:
     broken.write_text("name = [", encoding="utf-8")
     with pytest.raises(SourceError, match="not valid TOML"):
         load_source(str(broken))
+
+
+def test_no_spider_callback_is_a_generator_that_returns_a_value() -> None:
+    """Scrapy's own check of this runs off (settings.WARN_ON_GENERATOR_RETURN_VALUE: it parsed the
+    callback's source for every page): a generator's ``return x`` would silently drop ``x``."""
+    import inspect
+
+    import scrapy
+    from scrapy.utils.misc import is_generator_with_return_value
+
+    import settings
+    from crawler.spiders.speeches import SpeechSpider
+
+    class Returns(scrapy.Spider):
+        def parse(self, response):  # noqa: ANN001, ANN201
+            yield response
+            return 1
+
+    assert is_generator_with_return_value(Returns.parse)  # the check itself sees one
+    assert settings.WARN_ON_GENERATOR_RETURN_VALUE is False
+    callbacks = [f for _, f in inspect.getmembers(SpeechSpider, inspect.isfunction) if inspect.isgeneratorfunction(f)]
+    assert len(callbacks) >= 4  # parse_listing, parse_sitemap, parse_feed, parse_article, …
+    assert not [f.__name__ for f in callbacks if is_generator_with_return_value(f)]
