@@ -89,7 +89,6 @@ def crawl(ctx: click.Context, source: str, base_url: str | None, log_level: str,
 
     With frontier=redis the crawl is shared: it opens a run that `speech-archive worker`
     processes join, or joins the run given with --run."""
-    from crawler import frontier
     from crawler.lifeline import die_with_parent
     from crawler.run import run_crawl
 
@@ -104,6 +103,8 @@ def crawl(ctx: click.Context, source: str, base_url: str | None, log_level: str,
     if run_key and mode != "redis":
         raise click.UsageError("--run joins a shared crawl: set SPEECH_ARCHIVE_FRONTIER=redis")
     if mode == "redis":
+        from crawler import frontier  # Redis and scrapy-redis, for shared crawls only
+
         if base_url:
             raise click.UsageError("--base-url cannot be shared: the workers joining the crawl read the source "
                                    "file, so put the address in the file's base_url")
