@@ -36,6 +36,7 @@ from archive.storage.models import DupGroup, Shingle, Speech, search_text_of
 from cleaners.chars import script_of
 
 POSTING_CAP = 32
+_POSTING = ("speech_id", "hash")  # a posting's columns, as insert_many takes its rows
 _PAIR_BUDGET = 1_000_000  # shared-shingle pairs counted at once by rebuild (~60 MB of arrays)
 _LOCK_KEY = 0x5EEC4_D0D  # PostgreSQL advisory lock held while groups change
 
@@ -247,9 +248,9 @@ def index_speech(session: Session, speech: Speech) -> tuple[list[int], dict[int,
     hashes = sampled.tolist()
     holders = _holders(session, hashes)
     per_hash = Counter(h for h, sid in holders if sid != speech.id)
-    postings = [{"speech_id": speech.id, "hash": h} for h in hashes if per_hash[h] < POSTING_CAP]
-    if postings:
-        insert_many(session.connection(), Shingle.__table__, postings)  # no ORM bookkeeping per row
+    sid = speech.id
+    postings = [(sid, h) for h in hashes if per_hash[h] < POSTING_CAP] if per_hash else [(sid, h) for h in hashes]
+    insert_many(session.connection(), Shingle.__table__, _POSTING, postings)  # no ORM bookkeeping per row
     speech.shingle_count = len(hashes)
     speech.text_hash = digest
     return hashes, _shared(holders, speech)
@@ -522,9 +523,9 @@ def rebuild(session: Session, progress: Callable[[str, int, int], None] | None =
     session.execute(delete(Shingle))
     id_array = np.asarray(ids, dtype=np.int64)
     for start in range(0, len(postings_h), 20000):
-        insert_many(session.connection(), Shingle.__table__,
-                    [{"speech_id": int(i), "hash": int(h)} for h, i in
-                     zip(postings_h[start:start + 20000], id_array[postings_i[start:start + 20000]], strict=True)])
+        insert_many(session.connection(), Shingle.__table__, _POSTING,
+                    list(zip(id_array[postings_i[start:start + 20000]].tolist(), postings_h[start:start + 20000].tolist(),
+                             strict=True)))
         report("indexing", min(start + 20000, len(postings_h)), len(postings_h))
     _copy_evidence(session, ids, components, keys, superseded, report)
     groups = [DupGroup(size=len(members)) for members in components]
