@@ -28,7 +28,7 @@ def insert_many(conn: Connection, table: Table, columns: Sequence[str], rows: li
     PostgreSQL, where a speech's 300 postings take 2.3 ms against 6.7 by executemany; by the
     driver's own executemany on SQLite, where SQLAlchemy's building each row's parameters made the
     same insert take 1.4–1.5 ms against 0.8–0.9; by SQLAlchemy's executemany elsewhere. Tuples, as
-    the drivers take them: building a dict per row and a tuple of it was 5% of the writer's time."""
+    the drivers take them: a dict per posting and a tuple of each took 0.2 ms a speech, 0.015 now."""
     if not rows:
         return
     if conn.dialect.name == "postgresql" and conn.dialect.driver == "psycopg":
