@@ -144,8 +144,9 @@ REMOTE_CONTROL_ENABLED = False
 EXTENSIONS = {"crawler.progress.Progress": 500, "crawler.memory.MemoryCeiling": 510}
 # Scrapy checks each response's callback for a generator that returns a value, by reading its source
 # and parsing it; its cache holds the callback weakly, and a bound method dies with its request, so
-# it parsed parse_article again for every page (2.4-4 ms of the reactor's CPU a page, 7-12 against
-# 9.5-11.9 s per 1,000 pages). tests/test_crawler_units.py makes that check once, of every callback.
+# it parsed parse_article again for every page (2.4-4 ms of the reactor's CPU a page: 7.2-9.5 against
+# 9.9-11.9 s per 1,000 pages with the check off and on). tests/test_crawler_units.py makes that
+# check once, of every callback.
 WARN_ON_GENERATOR_RETURN_VALUE = False
 # A page gives one item (an article, all its parts) or requests to schedule, which take no time;
 # Scrapy starts this many asyncio tasks for every response's output: 100 (its default) cost 0.63 ms
