@@ -247,9 +247,9 @@ def index_speech(session: Session, speech: Speech) -> tuple[list[int], dict[int,
     sampled, digest = fingerprint(speech.text)
     hashes = sampled.tolist()
     holders = _holders(session, hashes)
-    per_hash = Counter(h for h, sid in holders if sid != speech.id)
     sid = speech.id
-    postings = [(sid, h) for h in hashes if per_hash[h] < POSTING_CAP] if per_hash else [(sid, h) for h in hashes]
+    full = {h for h, n in Counter(h for h, other in holders if other != sid).items() if n >= POSTING_CAP}
+    postings = [(sid, h) for h in hashes if h not in full]
     insert_many(session.connection(), Shingle.__table__, _POSTING, postings)  # no ORM bookkeeping per row
     speech.shingle_count = len(hashes)
     speech.text_hash = digest
