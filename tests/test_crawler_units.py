@@ -134,3 +134,26 @@ def test_no_spider_callback_is_a_generator_that_returns_a_value() -> None:
     callbacks = [f for _, f in inspect.getmembers(SpeechSpider, inspect.isfunction) if inspect.isgeneratorfunction(f)]
     assert len(callbacks) >= 4  # parse_listing, parse_sitemap, parse_feed, parse_article, …
     assert not [f.__name__ for f in callbacks if is_generator_with_return_value(f)]
+
+
+def test_disabled_scrapy_components_are_left_out_of_its_base_lists(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Scrapy imports each component a setting names before it finds it disabled: the disabled
+    remote control and cookies middleware are taken out of its base lists, the rest kept; enabled
+    again, they are back."""
+    from scrapy.settings import default_settings
+
+    import settings
+    from crawler.run import crawl_settings
+
+    left_out = {("EXTENSIONS", "REMOTE_CONTROL_ENABLED"): "scrapy.extensions.remote_control.RemoteControl",
+                ("DOWNLOADER_MIDDLEWARES", "COOKIES_ENABLED"): "scrapy.downloadermiddlewares.cookies.CookiesMiddleware"}
+    source, db = load_source("demo"), f"sqlite:///{tmp_path / 'a.db'}"
+    s = crawl_settings(source, db)
+    for (name, _), path in left_out.items():
+        assert path not in s.getwithbase(name)
+        assert set(s.getdict(name + "_BASE")) == set(getattr(default_settings, name + "_BASE")) - {path}
+    for _, enabled in left_out:
+        monkeypatch.setattr(settings, enabled, True)
+    s = crawl_settings(source, db)
+    for (name, _), path in left_out.items():
+        assert path in s.getwithbase(name)
