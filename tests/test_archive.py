@@ -93,25 +93,63 @@ def test_speech_fields_are_stored(session: Session) -> None:
     assert "刘敏坚" not in s.text and [h.speech.id for h in search(session, "刘敏坚")] == [s.id]  # moved, still found
 
 
+def _downgrade(engine: object, revision: str) -> None:
+    """The archive's schema taken back to ``revision`` by the migrations' own downgrades."""
+    from alembic import command
+    from alembic.config import Config
+
+    from archive.storage.db import MIGRATIONS
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, revision)
+
+
 def test_an_archive_from_before_the_speaker_was_searched_is_refolded_on_upgrade(db_url: str) -> None:
     """Migration 0012 clears the search texts; opening the archive refolds them and the index."""
     engine = open_archive(db_url)
     with sessions(engine)() as session:
         [s] = archive_html(session, "http://a.cn/2.html", html_page("在全县驻村工作会议上的讲话", ["刘敏坚", *PARAS]))
         session.commit()
+    _downgrade(engine, "0011")
     with engine.begin() as conn:  # the archive as the release before left it
         conn.execute(text("UPDATE speeches SET search_text = :old"), {"old": fold(s.title + "\n" + s.text)})
-        conn.execute(text("UPDATE alembic_version SET version_num = '0011'"))
-        conn.execute(text("DROP INDEX ix_speeches_facets"))
-        conn.execute(text("DROP INDEX ix_captures_uncleaned"))
-        conn.execute(text("ALTER TABLE captures DROP COLUMN cleaned_at"))
-        conn.execute(text("DROP INDEX IF EXISTS ix_speeches_grouping"))  # SQLite's alone
     engine.dispose()
     engine = open_archive(db_url)
     with sessions(engine)() as session:
         assert [h.speech.id for h in search(session, "刘敏坚")] == [s.id]
         assert [h.speech.id for h in search(session, PARAS[0][2:8])] == [s.id]
     engine.dispose()
+
+
+@pytest.mark.postgres
+def test_the_gram_index_keeps_every_gram_through_its_change_to_numbers() -> None:
+    """Migration 0019 turns PostgreSQL's grams from text into numbers in SQL, and back: each
+    speech's grams are exactly what the index code makes of its text, and search finds it."""
+    from archive.fulltext.postgres import grams_of
+    from tests.conftest import pg_schema
+
+    with pg_schema() as url:
+        engine = open_archive(url)
+        with sessions(engine)() as session:
+            [s] = archive_html(session, "http://a.cn/3.html", html_page("在全县驻村工作会议上的讲话", ["刘敏坚𠮷", *PARAS]))
+            session.commit()
+        _downgrade(engine, "0018")
+        with engine.connect() as conn:
+            [old] = conn.execute(text("SELECT grams FROM speech_grams")).scalars()
+        expected = set(s.search_text) | {a + b for a, b in zip(s.search_text, s.search_text[1:])}
+        assert sorted(old) == sorted(expected)  # the text form 0018 had
+        engine.dispose()
+        engine = open_archive(url)
+        with engine.connect() as conn:
+            [new] = conn.execute(text("SELECT grams FROM speech_grams")).scalars()
+        assert new == grams_of(s.search_text)
+        with sessions(engine)() as session:
+            for term in ("刘", "刘敏", "敏坚𠮷", "𠮷", PARAS[0][2:8]):
+                assert [h.speech.id for h in search(session, term)] == [s.id], term
+        engine.dispose()
 
 
 def test_reclean_updates_speeches_in_place(session: Session) -> None:

@@ -1,8 +1,8 @@
 """PostgreSQL's full-text index: a GIN-indexed array of each speech's characters and bigrams.
 
 ``speech_grams`` holds the distinct characters and bigrams of each speech in a GIN-indexed
-``text[]``: a one- or two-character term is an exact array lookup; a longer term must hold all its
-bigrams and then pass a ``LIKE`` recheck. Lookups go through the SQL function
+``bigint[]``, each gram coded as a number (``code``, migration 0019): a one- or two-character term
+is an exact array lookup; a longer term must hold all its bigrams and then pass a substring recheck. Lookups go through the SQL function
 ``speech_ids_with(grams)`` (migration 0005), which runs with sequential scans off: the planner
 prices ``@>`` on a row as cheap, not knowing each array is a compressed TOAST value (~70 µs to
 read), so for a common gram it would scan and decompress every array (1.4 s at 20,000 speeches)
@@ -16,8 +16,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 
-from sqlalchemy import (Column, Connection, Integer, MetaData, Select, Table, Text, and_, cast, func, intersect, not_,
-                        or_, select, text, union)
+import numpy as np
+
+from sqlalchemy import (BigInteger, Column, Connection, Integer, MetaData, Select, Table, and_, cast, func, intersect,
+                        not_, or_, select, text, union)
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -26,30 +28,38 @@ from archive.fulltext.base import Matching, holds
 from archive.storage.models import Speech
 
 grams_table = Table("speech_grams", MetaData(), Column("speech_id", Integer, primary_key=True),
-                    Column("grams", ARRAY(Text), nullable=False))
+                    Column("grams", ARRAY(BigInteger), nullable=False))
 _GIN = "CREATE INDEX ix_speech_grams_grams ON speech_grams USING gin (grams, (ARRAY[speech_id / 1000]))"  # 0018
-_ADD = text("INSERT INTO speech_grams (speech_id, grams) VALUES (:id, CAST(:grams AS text[]))")
+_ADD = text("INSERT INTO speech_grams (speech_id, grams) VALUES (:id, CAST(:grams AS bigint[]))")
+_SHIFT = 21  # bits of a code point (up to U+10FFFF)
 
 
-def grams_of(search_text: str) -> list[str]:
-    """Distinct characters and bigrams."""
-    return sorted(set(search_text).union(map(str.__add__, search_text, search_text[1:])))
+def code(gram: str) -> int:
+    """A character's code point; a bigram's two, the first shifted left: the two kinds never meet,
+    as a text holds no U+0000. Numbers, not text, for the GIN index to compare: a speech's ~2,900
+    grams cost the server 5.6–6.6 ms to index as ``bigint[]`` against 10.3–11.0 as ``text[]``."""
+    return ord(gram) if len(gram) == 1 else ord(gram[0]) << _SHIFT | ord(gram[1])
 
 
-def array_literal(items: list[str]) -> str:
-    """PostgreSQL's text form of a ``text[]``, for the server to parse: the driver adapting a
-    speech's ~2,800 grams one by one took 3 ms of the writer's CPU, this takes 0.1."""
-    body = '","'.join(items)
-    if "\\" in body or '"' in body:
-        body = '","'.join(i.replace("\\", "\\\\").replace('"', '\\"') for i in items)
-    return '{"' + body + '"}' if items else "{}"
+def grams_of(search_text: str) -> list[int]:
+    """The codes of its distinct characters and bigrams, in order (numpy: 0.9 ms a speech, where
+    a set of Python ints took 1.4)."""
+    points = np.frombuffer(search_text.encode("utf-32-le"), dtype=np.uint32).astype(np.int64)
+    return np.unique(np.concatenate((points, points[:-1] << _SHIFT | points[1:]))).tolist()
+
+
+def array_literal(items: list[int]) -> str:
+    """PostgreSQL's text form of a ``bigint[]``, for the server to parse: the driver adapting a
+    speech's ~2,900 grams one by one took 3 ms of the writer's CPU."""
+    return "{" + ",".join(map(str, items)) + "}"
 
 
 def holding(term: str, newer_than: int | None = None) -> Select:
     """Ids (column ``id``) of the speeches holding every gram of ``term``: a one- or two-character
     term is a gram; a longer one, all its bigrams (perhaps apart). ``newer_than``: of the speeches
     with a greater id only, told by the index (migration 0018) up to the newest speech."""
-    needed = cast([term] if len(term) <= 2 else sorted({term[i:i + 2] for i in range(len(term) - 1)}), ARRAY(Text))
+    needed = cast([code(term)] if len(term) <= 2 else sorted({code(term[i:i + 2]) for i in range(len(term) - 1)}),
+                  ARRAY(BigInteger))
     if newer_than is None:
         return select(func.speech_ids_with(needed).column_valued("id"))
     newest = select(func.max(Speech.id)).scalar_subquery()
