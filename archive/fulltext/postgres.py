@@ -2,13 +2,14 @@
 
 ``speech_grams`` holds the distinct characters and bigrams of each speech in a GIN-indexed
 ``bigint[]``, each gram coded as a number (``code``, migration 0019): a one- or two-character term
-is an exact array lookup; a longer term must hold all its bigrams and then pass a substring recheck. Lookups go through the SQL function
-``speech_ids_with(grams)`` (migration 0005), which runs with sequential scans off: the planner
-prices ``@>`` on a row as cheap, not knowing each array is a compressed TOAST value (~70 µs to
-read), so for a common gram it would scan and decompress every array (1.4 s at 20,000 speeches)
-where the GIN bitmap takes 7 ms. The index also holds each speech's thousand of ids
-(``speech_id / 1000``, migration 0018), so ``speech_ids_with(grams, above, newest)`` reads the
-matches newer than ``above`` alone: a common character's newest matches without all its ids.
+is an exact array lookup; a longer term must hold all its bigrams and then pass a substring
+recheck. Lookups go through the SQL function ``speech_ids_with(grams)`` (migration 0005), which
+runs with sequential scans off: the planner prices ``@>`` on a row as cheap, not knowing each array
+is a compressed TOAST value (~70 µs to read), so for a common gram it would scan and decompress
+every array (1.4 s at 20,000 speeches) where the GIN bitmap takes 7 ms. The index also holds each
+speech's thousand of ids (``speech_id / 1000``, migration 0018), so ``speech_ids_with(grams, above,
+newest)`` reads the matches newer than ``above`` alone: a common character's newest matches without
+all its ids.
 """
 
 from __future__ import annotations
@@ -17,7 +18,6 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 
 import numpy as np
-
 from sqlalchemy import (BigInteger, Column, Connection, Integer, MetaData, Select, Table, and_, cast, func, intersect,
                         not_, or_, select, text, union)
 from sqlalchemy.dialects.postgresql import ARRAY
