@@ -27,13 +27,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from sqlalchemy import create_engine, func, insert, inspect, select, text  # noqa: E402
+from sqlalchemy import create_engine, func, insert, select, text  # noqa: E402
 
 from archive import fulltext  # noqa: E402
 from archive.query.search import ORDERS, Filters, facets, matching_ids, parse_query, rank_window, results  # noqa: E402
 from archive.query.trend import trend  # noqa: E402
 from archive.storage import store  # noqa: E402
-from archive.storage.db import head_revision, open_archive, sessions, vacuum  # noqa: E402
+from archive.storage.db import at_head, open_archive, sessions, vacuum  # noqa: E402
 from archive.storage.models import Speech, search_text_of  # noqa: E402
 from bench.dedup import generate  # noqa: E402
 from cleaners.chars import fold, script_of  # noqa: E402
@@ -42,13 +42,12 @@ PG = os.environ.get("SPEECH_ARCHIVE_TEST_PG", "postgresql+psycopg://postgres@127
 
 
 def behind(url: str) -> bool:
-    """Whether a kept archive predates the newest migration. It is built again, not migrated:
+    """Whether a kept archive is not at the newest migration. It is built again, not migrated:
     migrating would regroup its speeches, which the bench stores ungrouped with ids of its own (the
     ids PostgreSQL's sequence would hand the new versions are taken)."""
     engine = create_engine(url)
     with engine.connect() as conn:
-        old = (inspect(conn).has_table("alembic_version")
-               and conn.scalar(text("SELECT version_num FROM alembic_version")) != head_revision())
+        old = not at_head(conn)
     engine.dispose()
     return old
 

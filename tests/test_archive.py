@@ -13,20 +13,24 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
-from sqlalchemy import func, inspect, select, text
+from alembic import command
+from alembic.config import Config
+from alembic.script import ScriptDirectory
+from sqlalchemy import Connection, Engine, func, inspect, select, text
 from sqlalchemy.orm import Session
 
 from archive import ingest
 from archive.dedup import grouping
 from archive.export.write import FIELDS, export
+from archive.fulltext.postgres import grams_of
 from archive.query.search import Filters, QueryError, parse_query, search
 from archive.storage import store
-from archive.storage.db import head_revision, open_archive, sessions
+from archive.storage.db import MIGRATIONS, head_revision, open_archive, sessions
 from archive.storage.models import Blob, Capture, DupGroup, Shingle, Speech, search_text_of
 from cleaners import SiteRules, clean_page
 from cleaners.chars import fold, to_traditional
 from crawler.encoding import decode_html
-from tests.conftest import ROOT
+from tests.conftest import ROOT, pg_schema
 
 SITE = Path(__file__).resolve().parent.parent / "demo" / "site"
 RULES = SiteRules(body_selector="div.c")
@@ -93,18 +97,18 @@ def test_speech_fields_are_stored(session: Session) -> None:
     assert "刘敏坚" not in s.text and [h.speech.id for h in search(session, "刘敏坚")] == [s.id]  # moved, still found
 
 
-def _downgrade(engine: object, revision: str) -> None:
-    """The archive's schema taken back to ``revision`` by the migrations' own downgrades."""
-    from alembic import command
-    from alembic.config import Config
-
-    from archive.storage.db import MIGRATIONS
-
+def _alembic(conn: Connection) -> Config:
+    """Alembic's configuration of the archive's migrations, run on ``conn``."""
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
+    cfg.attributes["connection"] = conn
+    return cfg
+
+
+def _downgrade(engine: Engine, revision: str) -> None:
+    """The archive's schema taken back to ``revision`` by the migrations' own downgrades."""
     with engine.begin() as conn:
-        cfg.attributes["connection"] = conn
-        command.downgrade(cfg, revision)
+        command.downgrade(_alembic(conn), revision)
 
 
 def test_an_archive_from_before_the_speaker_was_searched_is_refolded_on_upgrade(db_url: str) -> None:
@@ -128,9 +132,6 @@ def test_an_archive_from_before_the_speaker_was_searched_is_refolded_on_upgrade(
 def test_the_gram_index_keeps_every_gram_through_its_change_to_numbers() -> None:
     """Migration 0019 turns PostgreSQL's grams from text into numbers in SQL, and back: each
     speech's grams are exactly what the index code makes of its text, and search finds it."""
-    from archive.fulltext.postgres import grams_of
-    from tests.conftest import pg_schema
-
     with pg_schema() as url:
         engine = open_archive(url)
         with sessions(engine)() as session:
@@ -378,18 +379,10 @@ def test_group_members_show_real_differences_not_script(session: Session) -> Non
 def test_the_head_read_from_the_migration_files_is_alembics(session: Session) -> None:
     """Opening an archive skips Alembic when the schema is at the head it reads itself: that head
     must be Alembic's own, and an archive that is behind is still brought up to it."""
-    from alembic import command
-    from alembic.config import Config
-    from alembic.script import ScriptDirectory
-
-    from archive.storage.db import MIGRATIONS, head_revision, open_archive
-
-    cfg = Config()
-    cfg.set_main_option("script_location", str(MIGRATIONS))
-    assert head_revision() == ScriptDirectory.from_config(cfg).get_current_head()
     url = session.get_bind().url.render_as_string(hide_password=False)
     with session.get_bind().begin() as conn:  # back to 0010, by the later migrations' own downgrades
-        cfg.attributes["connection"] = conn
+        cfg = _alembic(conn)
+        assert head_revision() == ScriptDirectory.from_config(cfg).get_current_head()
         command.downgrade(cfg, "0010")
         assert "compilation" not in {c["name"] for c in inspect(conn).get_columns("speeches")}
     engine = open_archive(url)
@@ -423,18 +416,10 @@ def test_processes_opening_a_new_sqlite_archive_together_all_find_it_migrated(tm
 def _archive_at(url: str, revision: str) -> None:
     """An archive migrated only up to ``revision``, holding one speech with its group and postings,
     written as that schema has them."""
-    from alembic import command
-    from alembic.config import Config
-
-    from archive.storage.db import MIGRATIONS
-
     engine = open_archive(url, migrate=False)
     t = "'2024-01-01 00:00:00'"
     with engine.begin() as conn:
-        cfg = Config()
-        cfg.set_main_option("script_location", str(MIGRATIONS))
-        cfg.attributes["connection"] = conn
-        command.upgrade(cfg, revision)
+        command.upgrade(_alembic(conn), revision)
         conn.exec_driver_sql(f"INSERT INTO sources VALUES (1, 's', '{{}}', {t})")
         conn.exec_driver_sql("INSERT INTO blobs VALUES ('b', 1, x'00')")
         conn.exec_driver_sql(f"INSERT INTO captures VALUES (1, 1, NULL, 'http://a/1', 'http://a/1', 'http://a/1', {t}, "
@@ -469,11 +454,6 @@ def test_migrating_an_old_sqlite_archive_keeps_its_duplicate_index(tmp_path: Pat
 def test_an_archive_that_lost_its_postings_is_indexed_and_grouped_again(session: Session) -> None:
     """What 0006 did to SQLite archives, repaired by 0015: every speech is regrouped, which writes
     its postings anew."""
-    from alembic import command
-    from alembic.config import Config
-
-    from archive.storage.db import MIGRATIONS
-
     archive_html(session, "http://a.cn/1.html", html_page("讲话", PARAS))
     archive_html(session, "http://b.cn/1.html", html_page("讲话", PARAS[:-1]))
     session.commit()
@@ -481,10 +461,7 @@ def test_an_archive_that_lost_its_postings_is_indexed_and_grouped_again(session:
     groups = session.scalar(select(func.count()).select_from(DupGroup))
     with session.get_bind().begin() as conn:  # as 0006 left such an archive, one revision back
         conn.execute(text("DELETE FROM shingles"))
-        cfg = Config()
-        cfg.set_main_option("script_location", str(MIGRATIONS))
-        cfg.attributes["connection"] = conn
-        command.downgrade(cfg, "0014")
+        command.downgrade(_alembic(conn), "0014")
     engine = open_archive(url)
     with sessions(engine)() as fresh:
         assert fresh.scalar(select(func.count()).select_from(Shingle)) > 0

@@ -67,7 +67,7 @@ def head_revision() -> str:
     return head
 
 
-def _at_head(conn: Connection) -> bool:
+def at_head(conn: Connection) -> bool:
     """Whether the schema is already the newest: then opening costs no Alembic run (nor its import,
     a sixth of every command's start)."""
     return (inspect(conn).has_table("alembic_version")
@@ -132,7 +132,7 @@ def _migrate(engine: Engine, url: str) -> None:
     with engine.connect() as conn, _foreign_keys_off(conn), conn.begin():
         if conn.dialect.name == "postgresql":
             conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
-        if not _at_head(conn):  # asked again under the lock: another process may have just migrated
+        if not at_head(conn):  # asked again under the lock: another process may have just migrated
             _upgrade(conn, url)
             _refold_if_cleared(conn)
             _regroup_if_ungrouped(conn)
@@ -183,7 +183,7 @@ def open_archive(url: str | None = None, migrate: bool = True, writer: bool = Fa
         raise ArchiveError(f"not a database URL we can use: {url!r} ({exc})") from exc
     try:
         with engine.connect() as conn:
-            behind = migrate and not _at_head(conn)
+            behind = migrate and not at_head(conn)
         if behind and on_disk and not writer:
             # a reader's transactions begin deferred: one read the old schema while another process
             # migrated, then failed to create what that process had created ("already exists")
