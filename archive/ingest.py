@@ -56,7 +56,6 @@ PER_TASK = 8  # pages at most in one task of the pool: each task costs both side
 # 1.5 s in all for cleaned pages (the pool idled while the writer read or committed); with 4, 0.4–0.9 s
 IN_HAND = 4
 HOLD = 0.05  # seconds a page waits for others to share its task before it goes alone
-STATISTICS_EVERY = 10  # commits between two looks at whether PostgreSQL needs fresh table statistics
 
 
 def limits() -> Limits:
@@ -275,7 +274,6 @@ class Ingest:
         self.unsent_since = 0.0
         self.cleaned: list[Capture] = []  # written in this batch, to be marked cleaned at its commit
         self.unsaved = 0
-        self.commits = 0
         self.since = time.monotonic()
 
     def add(self, capture: Capture, work: Page | Stored | Cleaned, site: str) -> None:
@@ -323,9 +321,7 @@ class Ingest:
         self.session.commit()
         if self.after_commit is not None:
             self.after_commit()
-        if self.commits % STATISTICS_EVERY == 0:
-            refresh_statistics(self.session)
-        self.commits += 1
+        refresh_statistics(self.session)  # after every commit: a new archive doubles its tables quickly
         self.unsaved = 0
         self.since = time.monotonic()
 
