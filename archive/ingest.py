@@ -11,7 +11,9 @@ applies what it learned of each site and writes, so the archive is the same what
 of workers. Writes are committed in batches
 (``ingest_batch_pages`` pages or ``ingest_batch_ms`` milliseconds, whichever comes first). A
 capture is committed before it is cleaned; one whose outcome never got written (``cleaned_at`` is
-empty: the process was killed) is cleaned when its source is next crawled (``owed``).
+empty: the process was killed) is cleaned when its source is next crawled (``owed``). Where the
+full-text index can be written off the writer's path (PostgreSQL: ``fulltext.defer``), its
+speeches are indexed after each commit by a thread of the writer's.
 """
 
 from __future__ import annotations
@@ -36,9 +38,9 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 import settings
+from archive import fulltext
 from archive.dedup import grouping
 from archive.dedup.grouping import fingerprint
-from archive.fulltext import index_for
 from archive.learn import Known, site_boilerplate
 from archive.storage import store
 from archive.storage.bulk import one_of
@@ -135,7 +137,7 @@ class Precomputed:
 
     @classmethod
     def of(cls, result: CleanResult, dialect: str) -> Precomputed:
-        document = index_for(dialect).document.fn
+        document = fulltext.index_for(dialect).document.fn
         return cls({sp.text: fingerprint.fn(sp.text) for sp in result.speeches},
                    {st: document(st) for st in {search_text_of(sp.title, sp.text, sp.meta.speaker)
                                                 for sp in result.speeches}})
@@ -144,7 +146,7 @@ class Precomputed:
         for text, value in self.prints.items():
             fingerprint.keep(text, value)
         for search_text, document in self.documents.items():
-            index_for(dialect).document.keep(search_text, document)
+            fulltext.index_for(dialect).document.keep(search_text, document)
 
 
 def clean_all(works: list[Page | Stored], dialect: str) -> list[Cleaned]:
@@ -264,7 +266,11 @@ class Ingest:
         self.batch_pages = batch_pages or int(settings.get("ingest_batch_pages"))
         self.batch_seconds = (batch_ms if batch_ms is not None else float(settings.get("ingest_batch_ms"))) / 1000
         self.limits = limits()
-        self.dialect = session.get_bind().dialect.name
+        self.engine = session.get_bind()
+        self.dialect = self.engine.dialect.name
+        self.deferred: bool | None = None  # whether its speeches are indexed off its path (None: not asked yet)
+        if self.workers == 1:  # no pool to come
+            self._defer_index()
         self.chrome = SiteChrome()
         self.pool: ProcessPoolExecutor | None = None
         self.processes = 1  # that cleaned: the writer alone until a pool starts
@@ -333,17 +339,27 @@ class Ingest:
             self.stop()
 
     def stop(self) -> None:
-        """Stop the pool without writing what is in hand."""
+        """Stop the pool without writing what is in hand; wait until what was committed is indexed."""
         if self.pool is not None:
             self.pool.shutdown(cancel_futures=True)
             self.pool = None
         self.in_hand.clear()
         self.unsent.clear()
         self.cleaned.clear()
+        if self.deferred:
+            self.deferred = False
+            fulltext.undefer(self.engine)
+
+    def _defer_index(self) -> None:
+        """Have the speeches committed from now on indexed off this process's path, after each commit
+        (``fulltext.defer``): once no process is to be forked from it, as that takes a thread."""
+        if self.deferred is None:
+            self.deferred = fulltext.defer(self.engine)
 
     def _send(self) -> None:
         """The pages waiting for a task, to the pool as one."""
         task = self.pool.submit(clean_all, [work for work, _ in self.unsent], self.dialect)
+        self._defer_index()  # the pool's processes were forked at its first task
         for _, slot in self.unsent:
             slot.task = task
         self.unsent.clear()

@@ -7,6 +7,7 @@ import csv
 import json
 import subprocess
 import sys
+import threading
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -150,6 +151,76 @@ def test_the_gram_index_keeps_every_gram_through_its_change_to_numbers() -> None
         with sessions(engine)() as session:
             for term in ("刘", "刘敏", "敏坚𠮷", "𠮷", PARAS[0][2:8]):
                 assert [h.speech.id for h in search(session, term)] == [s.id], term
+        engine.dispose()
+
+
+def _grams(engine: Engine) -> dict[int, list[int]]:
+    with engine.connect() as conn:
+        return dict(conn.execute(text("SELECT speech_id, grams FROM speech_grams")).all())
+
+
+@pytest.mark.postgres
+def test_an_ingest_on_postgresql_indexes_its_speeches_after_each_commit_and_what_a_killed_one_left() -> None:
+    """Off the writer's path, on a connection of their own: every committed speech ends up indexed,
+    exactly, by the time the ingest closes; one a killed writer committed but never indexed (no
+    row) is indexed by the next ingest."""
+    with pg_schema() as url:
+        engine = open_archive(url, writer=True)
+        with sessions(engine)() as session:
+            first = archive_html(session, "http://a.cn/1.html", html_page("讲话", PARAS))
+            second = archive_html(session, "http://b.cn/2.html", html_page("在全县会议上的讲话", ["刘敏坚𠮷", *PARAS[2:]]))
+            expected = {s.id: grams_of(s.search_text) for s in (*first, *second)}
+            assert _grams(engine) == expected
+            session.execute(text("DELETE FROM speech_grams WHERE speech_id = :id"), {"id": second[0].id})
+            session.commit()
+            assert [h.speech.id for h in search(session, "敏坚")] == []
+            ingest.Ingest(session, workers=1).close()
+            assert _grams(engine) == expected
+            assert [h.speech.id for h in search(session, "敏坚")] == [second[0].id]
+        engine.dispose()
+
+
+@pytest.mark.postgres
+def test_the_postgresql_indexer_leaves_no_grams_of_a_text_that_changed() -> None:
+    """The indexer writes a speech's grams only while its text is the one they were made of, and a
+    change waits for an insert of older grams in flight, then removes it."""
+    from archive.fulltext import postgres
+
+    with pg_schema() as url:
+        engine = open_archive(url, writer=True)
+        with sessions(engine)() as session:
+            [s] = archive_html(session, "http://a.cn/1.html", html_page("讲话", PARAS))
+            old = s.search_text
+            session.execute(text("DELETE FROM speech_grams"))
+            session.commit()
+        indexer = postgres.INDEX.indexer(engine)  # indexes the speech: it has no row
+        indexer.close()
+        assert _grams(engine) == {s.id: grams_of(old)}
+        indexer = postgres.INDEX.indexer(engine)
+        indexer.stage([(s.id, old + "，不再是它的文字")])
+        indexer.send_staged()
+        indexer.close()
+        assert _grams(engine) == {s.id: grams_of(old)}  # not the staged text's
+
+        with engine.begin() as conn:
+            conn.execute(text("DELETE FROM speech_grams"))
+        in_flight = engine.raw_connection()  # an indexer's first insert of the old text, not committed yet
+        in_flight.cursor().execute(postgres._ADD_COMMITTED, [[s.id], [old], [postgres.array_literal(grams_of(old))]])
+
+        def change() -> None:
+            with sessions(engine)() as writer:
+                writer.get(Speech, s.id).search_text = "新的文字"
+                writer.commit()
+
+        changing = threading.Thread(target=change)
+        changing.start()
+        changing.join(1)
+        assert changing.is_alive()  # waits for the insert in flight
+        in_flight.commit()
+        changing.join(10)
+        assert not changing.is_alive()
+        in_flight.close()
+        assert _grams(engine) == {s.id: grams_of("新的文字")}
         engine.dispose()
 
 
@@ -503,6 +574,7 @@ def test_an_ingest_has_the_tables_it_grew_analyzed_at_its_next_commit() -> None:
             assert not _shingles_analyzed(session)
             job.commit()
             assert _shingles_analyzed(session)
+            job.close()
         engine.dispose()
 
 

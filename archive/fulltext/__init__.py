@@ -11,7 +11,9 @@ so every code path that stores or changes a speech keeps it current; bulk loads 
 Speeches added in a transaction are indexed together when it commits, in one statement: SQLite's
 FTS5 writes its pending terms out as a new segment at every savepoint, and the writer opens one per
 page, so indexing each speech as it came cost 2 ms a page in segments and merges. A read of the
-index inside that transaction goes through ``ready``, which indexes them first.
+index inside that transaction goes through ``ready``, which indexes them first. A writer that
+``defer``s its engine's index (an ingest on PostgreSQL) has them indexed after the commit instead,
+off its path, by the engine's ``Indexer``.
 """
 
 from __future__ import annotations
@@ -22,10 +24,10 @@ from sqlalchemy import Connection, Engine, bindparam, event, inspect, select
 from sqlalchemy.orm import Session
 
 from archive.fulltext import postgres, sqlite
-from archive.fulltext.base import Index, Matching
+from archive.fulltext.base import Index, Indexer, Matching
 from archive.storage.models import Speech, search_text_of
 
-__all__ = ["Index", "Matching", "follow_speeches", "index_for", "ready", "rebuild", "refold"]
+__all__ = ["Index", "Matching", "defer", "follow_speeches", "index_for", "ready", "rebuild", "refold", "undefer"]
 
 _ENGINES: dict[str, Index] = {sqlite.INDEX.name: sqlite.INDEX, postgres.INDEX.name: postgres.INDEX}
 
@@ -46,19 +48,45 @@ def _pending(conn: Connection) -> dict[int, str]:
     return conn.info.setdefault(_PENDING, {})
 
 
-def settle(conn: Connection) -> None:
-    """Index the speeches this transaction added, now, in one statement."""
+_DEFERRED: dict[Engine, Indexer] = {}  # engines whose writer has its speeches indexed after each commit
+
+
+def defer(engine: Engine) -> bool:
+    """From now on the speeches that transactions on ``engine`` commit are indexed after their
+    commits, off the writer's path, where the engine's index can (PostgreSQL), until ``undefer``.
+    False if not: the index cannot, or is deferred already (by the caller's caller)."""
+    if engine in _DEFERRED or (indexer := index_for(engine.dialect.name).indexer(engine)) is None:
+        return False
+    _DEFERRED[engine] = indexer
+    return True
+
+
+def undefer(engine: Engine) -> None:
+    """Index in the transaction again, once every speech committed so far is indexed; raises what
+    failed (the speeches it left are the next indexer's first work)."""
+    indexer = _DEFERRED.pop(engine, None)
+    if indexer is not None:
+        indexer.close()
+
+
+def settle(conn: Connection, now: bool = False) -> None:
+    """Index the speeches this transaction added in one statement: ``now``, or, where the engine's
+    index is deferred, once the transaction has committed."""
     pending = conn.info.get(_PENDING)
     if pending:
         rows = sorted(pending.items())
         pending.clear()
-        index_for(conn.dialect.name).add(conn, rows)
+        indexer = None if now else _DEFERRED.get(conn.engine)
+        if indexer is None:
+            index_for(conn.dialect.name).add(conn, rows)
+        else:
+            indexer.stage(rows)
 
 
 def ready(session: Session) -> str:
     """The session's dialect, once its index holds every speech the session added: read the index after this."""
     conn = session.connection()
-    settle(conn)
+    settle(conn, now=True)
     return conn.dialect.name
 
 
@@ -129,7 +157,16 @@ def _unindexed_on_delete(_mapper, conn: Connection, target: Speech) -> None:  # 
 
 
 def _began(conn: Connection) -> None:
+    """A transaction begins: the one before it committed what its commit staged (a failed commit rolls back)."""
     conn.info[_PENDING], conn.info[_MARKS] = {}, []
+    if (indexer := _DEFERRED.get(conn.engine)) is not None:
+        indexer.send_staged()
+
+
+def _rolled_back(conn: Connection) -> None:
+    conn.info[_PENDING], conn.info[_MARKS] = {}, []
+    if (indexer := _DEFERRED.get(conn.engine)) is not None:
+        indexer.drop_staged()
 
 
 def _savepoint(conn: Connection, _name: str | None) -> None:
@@ -149,7 +186,7 @@ def _rolled_back_to(conn: Connection, _name: str, _context: object) -> None:
 _EVENTS = (("after_insert", _indexed_on_insert), ("before_update", _reindexed_on_change),
            ("before_delete", _unindexed_on_delete))
 _TRANSACTION_EVENTS = (("begin", _began), ("savepoint", _savepoint), ("release_savepoint", _released),
-                       ("rollback_savepoint", _rolled_back_to), ("commit", settle), ("rollback", _began))
+                       ("rollback_savepoint", _rolled_back_to), ("commit", settle), ("rollback", _rolled_back))
 
 
 def follow_speeches() -> None:

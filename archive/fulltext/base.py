@@ -6,7 +6,7 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Protocol
 
-from sqlalchemy import Connection, Integer, Select
+from sqlalchemy import Connection, Engine, Integer, Select
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.elements import ColumnElement
@@ -51,6 +51,20 @@ class Matching:
     newest_first: ColumnElement  # the order the index can deliver matches in, newest first, without sorting
 
 
+class Indexer(Protocol):
+    def stage(self, rows: list[tuple[int, str]]) -> None:
+        """(speech id, search_text) pairs a transaction is about to commit."""
+
+    def send_staged(self) -> None:
+        """Index what was staged: its transaction committed."""
+
+    def drop_staged(self) -> None:
+        """Forget what was staged: its transaction rolled back."""
+
+    def close(self) -> None:
+        """Wait until everything sent is indexed; raise what failed."""
+
+
 class Index(Protocol):
     name: str  # the SQLAlchemy dialect it serves
     walks_dates_itself: bool  # the planner walks the date index for a substring test without help
@@ -61,6 +75,10 @@ class Index(Protocol):
 
     def remove(self, conn: Connection, speech_id: int, old_search_text: str) -> None:
         """Take a speech out (``old_search_text``: what was indexed)."""
+
+    def indexer(self, engine: Engine) -> Indexer | None:
+        """What indexes a writer's speeches after its commits, off its path (``follow_speeches``),
+        or None: indexed in the transaction that stores them."""
 
     def clear(self, conn: Connection) -> None:
         """Take every speech out."""

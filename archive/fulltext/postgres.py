@@ -10,17 +10,26 @@ every array (1.4 s at 20,000 speeches) where the GIN bitmap takes 7 ms. The inde
 speech's thousand of ids (``speech_id / 1000``, migration 0018), so ``speech_ids_with(grams, above,
 newest)`` reads the matches newer than ``above`` alone: a common character's newest matches without
 all its ids.
+
+A writer that ingests (``archive.ingest``) has its speeches indexed after each commit, on a
+connection and thread of its own (``Indexer``): indexing a speech costs the server ~5 ms, which
+the writer waited for at every commit, while the index only serves searches. A speech the
+indexer has not reached yet (or that a killed writer left) has no row here; the next indexer
+starts with those.
 """
 
 from __future__ import annotations
 
+import queue
+import threading
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 
 import numpy as np
-from sqlalchemy import (BigInteger, Column, Connection, Integer, MetaData, Select, Table, and_, cast, func, intersect,
-                        not_, or_, select, text, union)
+from sqlalchemy import (BigInteger, Column, Connection, Engine, Integer, MetaData, Select, Table, and_, cast, func,
+                        intersect, not_, or_, select, text, union)
 from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.pool import PoolProxiedConnection
 from sqlalchemy.sql.elements import ColumnElement
 
 from archive.ahead import Ahead
@@ -32,6 +41,17 @@ grams_table = Table("speech_grams", MetaData(), Column("speech_id", Integer, pri
 _GIN = "CREATE INDEX ix_speech_grams_grams ON speech_grams USING gin (grams, (ARRAY[speech_id / 1000]))"  # 0018
 _ADD = text("INSERT INTO speech_grams (speech_id, grams) VALUES (:id, CAST(:grams AS bigint[]))")
 _SHIFT = 21  # bits of a code point (up to U+10FFFF)
+# a committed speech's grams, if its text is still the one they were made of: the speech's row is
+# shared until the insert commits, so a writer changing or deleting it meanwhile waits, then
+# deletes this row (``PostgresIndex.remove``); one that changed it first makes this insert skip it.
+# Rows are locked in id order, as writers lock the speeches they change: no two wait on each other
+_ADD_COMMITTED = """INSERT INTO speech_grams (speech_id, grams)
+SELECT s.id, CAST(v.grams AS bigint[]) FROM speeches AS s
+JOIN unnest(%s::int[], %s::text[], %s::text[]) AS v (id, search_text, grams)
+  ON s.id = v.id AND s.search_text = v.search_text
+ORDER BY s.id FOR SHARE OF s
+ON CONFLICT (speech_id) DO UPDATE SET grams = EXCLUDED.grams"""
+_UNINDEXED = "SELECT id FROM speeches AS s WHERE NOT EXISTS (SELECT 1 FROM speech_grams AS g WHERE g.speech_id = s.id)"
 
 
 def code(gram: str) -> int:
@@ -85,7 +105,13 @@ class PostgresIndex:
             conn.execute(_ADD, rows)
 
     def remove(self, conn: Connection, speech_id: int, old_search_text: str) -> None:
+        """The speech's row is locked first: an ``Indexer`` inserting its older grams holds it until
+        that insert commits, and the delete must come after, to see it."""
+        conn.execute(select(Speech.id).where(Speech.id == speech_id).with_for_update(key_share=True))
         conn.execute(grams_table.delete().where(grams_table.c.speech_id == speech_id))
+
+    def indexer(self, engine: Engine) -> Indexer:
+        return Indexer(engine, self.document)
 
     def clear(self, conn: Connection) -> None:
         conn.execute(grams_table.delete())
@@ -144,3 +170,73 @@ class PostgresIndex:
 
 
 INDEX = PostgresIndex()
+
+
+_Row = tuple[int, str, str]  # speech id, its search_text, its document (grams as an array literal)
+
+
+class Indexer:
+    """Indexes the speeches a writer committed, on a connection and thread of its own, in the order
+    of their commits, starting with every speech that has no row yet. ``stage`` the rows a
+    transaction is about to commit, then ``send_staged`` once it has committed (or ``drop_staged``);
+    ``close`` waits for everything sent and raises what failed. At most ``BACKLOG`` commits wait:
+    a writer that gets further ahead waits for the index (memory stays bounded)."""
+
+    BACKLOG = 8
+    CATCH_UP = 500  # unindexed speeches read and indexed at a time
+
+    def __init__(self, engine: Engine, document: Ahead[str]) -> None:
+        self.engine, self.document = engine, document
+        self.staged: list[_Row] = []
+        self.sent: queue.Queue[list[_Row] | None] = queue.Queue(self.BACKLOG)
+        self.error: BaseException | None = None
+        self.thread = threading.Thread(target=self._run, name="fulltext-indexer", daemon=True)
+        self.thread.start()
+
+    def stage(self, rows: list[tuple[int, str]]) -> None:
+        self.staged.extend((i, t, self.document(t)) for i, t in rows)
+
+    def send_staged(self) -> None:
+        if self.staged:
+            self.sent.put(self.staged)
+            self.staged = []
+
+    def drop_staged(self) -> None:
+        self.staged = []
+
+    def close(self) -> None:
+        self.send_staged()
+        self.sent.put(None)
+        self.thread.join()
+        if self.error is not None:
+            raise self.error
+
+    def _run(self) -> None:
+        conn = self.engine.raw_connection()
+        try:
+            self._catch_up(conn)
+            while (rows := self.sent.get()) is not None:
+                self._add(conn, rows)
+        except BaseException as exc:  # noqa: BLE001 - raised by close; the next indexer indexes what is left
+            self.error = exc
+            while self.sent.get() is not None:  # the writer waits on none of its puts
+                pass
+        finally:
+            conn.close()
+
+    def _catch_up(self, conn: PoolProxiedConnection) -> None:
+        with conn.cursor() as cur:
+            cur.execute(_UNINDEXED)
+            ids = sorted(i for i, in cur.fetchall())
+            for start in range(0, len(ids), self.CATCH_UP):
+                cur.execute("SELECT id, search_text FROM speeches WHERE id = ANY(%s)", [ids[start:start + self.CATCH_UP]])
+                self._add(conn, [(i, t, array_literal(grams_of(t))) for i, t in cur.fetchall()])
+        conn.commit()  # idle in a transaction it would hold its tables from others (a DROP SCHEMA)
+
+    @staticmethod
+    def _add(conn: PoolProxiedConnection, rows: list[_Row]) -> None:
+        if not rows:
+            return
+        with conn.cursor() as cur:
+            cur.execute(_ADD_COMMITTED, [list(column) for column in zip(*rows, strict=True)])
+        conn.commit()

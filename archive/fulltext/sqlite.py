@@ -14,7 +14,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from functools import cache
 
-from sqlalchemy import Connection, Float, Integer, Select, column, select, table, text
+from sqlalchemy import Connection, Engine, Float, Integer, Select, column, select, table, text
 
 from archive.ahead import Ahead
 from archive.fulltext.base import Matching
@@ -75,6 +75,9 @@ class SqliteIndex:
         """FTS5's contentless delete needs exactly the text that was indexed."""
         conn.execute(text("INSERT INTO speech_grams(speech_grams, rowid, grams) VALUES ('delete', :id, :doc)"),
                      {"id": speech_id, "doc": document(old_search_text)})
+
+    def indexer(self, engine: Engine) -> None:
+        """None: FTS5 is written in the writer's transaction, which holds SQLite's one write lock."""
 
     def clear(self, conn: Connection) -> None:
         conn.execute(text("INSERT INTO speech_grams(speech_grams) VALUES ('delete-all')"))
