@@ -5,6 +5,8 @@ from __future__ import annotations
 import ast
 import csv
 import json
+import multiprocessing
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -26,7 +28,7 @@ from archive.export.write import FIELDS, export
 from archive.fulltext.postgres import grams_of
 from archive.query.search import Filters, QueryError, parse_query, search
 from archive.storage import store
-from archive.storage.db import MIGRATIONS, head_revision, open_archive, sessions
+from archive.storage.db import MIGRATIONS, _sqlite_pragmas, head_revision, open_archive, sessions
 from archive.storage.models import Blob, Capture, DupGroup, Shingle, Speech, search_text_of
 from cleaners import SiteRules, clean_page
 from cleaners.chars import fold, to_traditional
@@ -482,6 +484,28 @@ def test_processes_opening_a_new_sqlite_archive_together_all_find_it_migrated(tm
     with engine.connect() as conn:
         assert conn.scalar(text("SELECT version_num FROM alembic_version")) == head_revision()
     engine.dispose()
+
+
+def _switch_to_wal(path: str, start: float) -> None:
+    time.sleep(max(0.0, start - time.time()))
+    conn = sqlite3.connect(path, isolation_level=None)
+    _sqlite_pragmas(conn, None)
+    conn.close()
+
+
+def test_processes_switching_a_new_sqlite_file_to_wal_together_all_get_it(tmp_path: Path) -> None:
+    """SQLite answers a connection that loses the race to switch a new file to WAL "database is
+    locked" at once, not after the busy timeout (without a retry, 7 of 60 rounds of six processes
+    had one): the processes of a crawl starting on a new archive all open it."""
+    context = multiprocessing.get_context("fork")
+    for n in range(40):
+        start = time.time() + 0.1
+        procs = [context.Process(target=_switch_to_wal, args=(str(tmp_path / f"{n}.sqlite3"), start)) for _ in range(6)]
+        for p in procs:
+            p.start()
+        for p in procs:
+            p.join(60)
+        assert [p.exitcode for p in procs] == [0] * 6, f"round {n}"
 
 
 def _archive_at(url: str, revision: str) -> None:
